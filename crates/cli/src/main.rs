@@ -1,0 +1,2 @@
+//! The `airisk` binary: argument parsing and wiring only.
+fn main() {}
