@@ -4,10 +4,10 @@
 use crate::object::ObjectKind;
 use crate::objects::Object;
 use crate::register::Register;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
@@ -16,7 +16,7 @@ pub enum Action {
 }
 
 /// One field that differs. `None` means the field is absent on that side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub path: String,
     pub before: Option<Value>,
@@ -42,6 +42,16 @@ pub struct Plan {
     pub changes: Vec<PlannedChange>,
     /// The register as it would be after the plan is carried out.
     pub result: Register,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+        }
+    }
 }
 
 impl Plan {
