@@ -246,6 +246,7 @@ impl LogVerifier {
                     format!("position {pos} holds entry {claimed} again (duplicate or out of order)"),
                 ),
             };
+            first_structural = Some(first_structural.map_or(expected, |s| s.min(expected)));
             findings.push(Finding {
                 index: expected,
                 diagnosis,
@@ -304,18 +305,22 @@ impl LogVerifier {
 
         // Same size, different roots: the key signed a fork.
         let mut by_size: BTreeMap<u64, (usize, Hash)> = BTreeMap::new();
+        let mut flagged = std::collections::BTreeSet::new();
         for (pos, sc) in &good {
             let c = &sc.checkpoint;
             match by_size.get(&c.size) {
-                Some((p0, r0)) if r0 != &c.root => findings.push(Finding {
-                    index: c.size,
-                    diagnosis: Diagnosis::CheckpointInconsistent,
-                    checkpoint: Some(*pos),
-                    detail: format!(
-                        "checkpoints #{p0} and #{pos} both sign size {} with different roots",
-                        c.size
-                    ),
-                }),
+                Some((p0, r0)) if r0 != &c.root => {
+                    flagged.insert(*pos);
+                    findings.push(Finding {
+                        index: c.size,
+                        diagnosis: Diagnosis::CheckpointInconsistent,
+                        checkpoint: Some(*pos),
+                        detail: format!(
+                            "checkpoints #{p0} and #{pos} both sign size {} with different roots",
+                            c.size
+                        ),
+                    })
+                }
                 Some(_) => {}
                 None => {
                     by_size.insert(c.size, (*pos, c.root));
@@ -367,10 +372,18 @@ impl LogVerifier {
                 last_good_size = c.size;
                 continue;
             }
-            // Root mismatch: if a larger checkpoint matches the stored log, this one is
-            // the odd one out (the key signed a fork); otherwise the entries changed.
-            let later_match = (j + 1..good.len()).find(|&k| matches(k));
-            match later_match {
+            if flagged.contains(pos) {
+                continue;
+            }
+            // Root mismatch: if another checkpoint at least as large matches the stored
+            // log, this one is the odd one out (the key signed a fork); otherwise the
+            // entries changed. A structural finding below this size already explains it.
+            if first_structural.is_some_and(|s| s < c.size) {
+                continue;
+            }
+            let other_match = (0..good.len())
+                .find(|&k| k != j && good[k].1.checkpoint.size >= c.size && matches(k));
+            match other_match {
                 Some(k) => findings.push(Finding {
                     index: c.size,
                     diagnosis: Diagnosis::CheckpointInconsistent,
@@ -381,11 +394,8 @@ impl LogVerifier {
                     ),
                 }),
                 None => {
-                    let idx = first_structural
-                        .filter(|&s| s < c.size)
-                        .unwrap_or(last_good_size);
                     findings.push(Finding {
-                        index: idx,
+                        index: last_good_size,
                         diagnosis: Diagnosis::Modified,
                         checkpoint: Some(*pos),
                         detail: format!(
