@@ -1,2 +1,82 @@
-//! The `airisk` binary: argument parsing and wiring only.
-fn main() {}
+//! The `airisk` binary: argument parsing and wiring only. Business rules live in
+//! `airisk-model`, files in `airisk-regfile`, storage in `airisk-store`.
+
+mod commands;
+mod context;
+mod render;
+
+use clap::{Parser, Subcommand};
+use context::Context;
+use std::process::ExitCode;
+
+/// airisk — the AI system inventory, risk register and evidence for AI risk management.
+#[derive(Parser)]
+#[command(name = "airisk", version, about, long_about = None)]
+struct Cli {
+    /// The database: a SQLite file path (created if missing) or a postgres:// URL.
+    #[arg(long, global = true, env = "AIRISK_DB", default_value = "airisk.db")]
+    db: String,
+    /// Who is making changes, recorded in the history.
+    #[arg(long = "as", global = true, env = "AIRISK_USER", value_name = "NAME")]
+    actor: Option<String>,
+    /// The date to evaluate reviews and deadlines against (YYYY-MM-DD); defaults to today.
+    #[arg(long, global = true, env = "AIRISK_TODAY", value_name = "DATE")]
+    today: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the database (or bring its schema up to date).
+    Init,
+    /// Load the example register into a fresh database and print an overview.
+    Demo(commands::demo::DemoArgs),
+    /// Create and update register objects from YAML files (register as code).
+    Apply(commands::apply::ApplyArgs),
+    /// Write the register as YAML files that `apply` reads back unchanged.
+    Export(commands::export::ExportArgs),
+    /// The AI system inventory.
+    #[command(subcommand)]
+    System(commands::system::SystemCommand),
+    /// The risk register.
+    #[command(subcommand)]
+    Risk(commands::risk::RiskCommand),
+    /// Change history of any object (all of it, one kind, or one object).
+    History(commands::history::HistoryArgs),
+    /// Heat map of open risks: inherent and residual.
+    Matrix(commands::matrix::MatrixArgs),
+    /// Systems × risk categories: covered, not applicable, or a gap.
+    Screening(commands::screening::ScreeningArgs),
+    /// What needs attention: overdue reviews and treatments, nonconformities, unapproved risks.
+    Due(commands::due::DueArgs),
+    /// Print the JSON Schema of register files.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Context::new(cli.db, cli.actor, cli.today).and_then(|ctx| match cli.command {
+        Command::Init => commands::init::run(&ctx),
+        Command::Demo(args) => commands::demo::run(&ctx, args),
+        Command::Apply(args) => commands::apply::run(&ctx, args),
+        Command::Export(args) => commands::export::run(&ctx, args),
+        Command::System(command) => commands::system::run(&ctx, command),
+        Command::Risk(command) => commands::risk::run(&ctx, command),
+        Command::History(args) => commands::history::run(&ctx, args),
+        Command::Matrix(args) => commands::matrix::run(&ctx, args),
+        Command::Screening(args) => commands::screening::run(&ctx, args),
+        Command::Due(args) => commands::due::run(&ctx, args),
+        Command::Schema => {
+            print!("{}", airisk_regfile::register_file_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(context::EXIT_FAILURE)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+use crate::context::{Context, EXIT_FAILURE};
+use crate::render;
+use airisk_model::{plan, Action, Plan};
+use airisk_regfile::{Diagnostic, Loaded};
+use airisk_store::Store;
+use anyhow::{Context as _, Result};
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// A register YAML file, or a folder of them (read recursively).
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    path: PathBuf,
+    /// Show what would change, field by field, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: ApplyArgs) -> Result<ExitCode> {
+    let loaded = match airisk_regfile::load_path(&args.path) {
+        Ok(loaded) => loaded,
+        Err(diagnostics) => return Ok(report_invalid(&diagnostics)),
+    };
+    let mut store = ctx.open()?;
+    let label = format!("apply -f {}", args.path.display());
+    apply_loaded(ctx, &mut store, loaded, &label, args.dry_run, args.json)
+}
+
+/// Plans, validates and (unless `dry_run`) commits loaded objects in one transaction.
+pub fn apply_loaded(
+    ctx: &Context,
+    store: &mut Store,
+    loaded: Loaded,
+    label: &str,
+    dry_run: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    let current = store.load_register().context("reading the register")?;
+    let objects = loaded.objects.clone();
+    let plan = plan(&current, objects);
+    let issues = plan.result.validate();
+    if !issues.is_empty() {
+        let diagnostics: Vec<Diagnostic> = issues.iter().map(|i| loaded.locate(i)).collect();
+        return Ok(report_invalid(&diagnostics));
+    }
+    let changeset = if dry_run || plan.is_noop() {
+        None
+    } else {
+        let summary = store
+            .commit(plan.writes(), &ctx.actor, chrono::Utc::now(), label)
+            .context("writing the register")?;
+        Some(summary.changeset)
+    };
+    if json {
+        render::print_json(&PlanReport::new(&plan, dry_run, changeset))?;
+    } else {
+        print_plan(&plan, dry_run, changeset);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints every diagnostic and says that nothing was written.
+pub fn report_invalid(diagnostics: &[Diagnostic]) -> ExitCode {
+    for d in diagnostics {
+        eprintln!("error: {d}");
+    }
+    let n = diagnostics.len();
+    eprintln!(
+        "error: {n} problem{} found; nothing was written",
+        if n == 1 { "" } else { "s" }
+    );
+    ExitCode::from(EXIT_FAILURE)
+}
+
+fn print_plan(plan: &Plan, dry_run: bool, changeset: Option<i64>) {
+    for change in plan.writes() {
+        println!("{} {} {}", change.action.as_str(), change.kind, change.id);
+        if change.action == Action::Update {
+            for field in &change.fields {
+                println!(
+                    "    {}: {} → {}",
+                    field.path,
+                    render::json_brief(field.before.as_ref()),
+                    render::json_brief(field.after.as_ref())
+                );
+            }
+        }
+    }
+    let (created, updated, unchanged) = (
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Unchanged),
+    );
+    if plan.is_noop() {
+        println!("No changes: the register already matches ({unchanged} objects unchanged).");
+    } else if dry_run {
+        println!(
+            "Dry run: would create {created}, update {updated}, leave {unchanged} unchanged. Nothing was written."
+        );
+    } else {
+        println!(
+            "Applied: {created} created, {updated} updated, {unchanged} unchanged (changeset {}).",
+            changeset.unwrap_or_default()
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct PlanReport<'a> {
+    dry_run: bool,
+    /// The history changeset written, or null when nothing was written.
+    changeset: Option<i64>,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    changes: &'a [airisk_model::PlannedChange],
+}
+
+impl<'a> PlanReport<'a> {
+    fn new(plan: &'a Plan, dry_run: bool, changeset: Option<i64>) -> PlanReport<'a> {
+        PlanReport {
+            dry_run,
+            changeset,
+            created: plan.count(Action::Create),
+            updated: plan.count(Action::Update),
+            unchanged: plan.count(Action::Unchanged),
+            changes: &plan.changes,
+        }
+    }
+}

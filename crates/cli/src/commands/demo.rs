@@ -1,0 +1,79 @@
+use crate::commands::apply::{apply_loaded, report_invalid};
+use crate::context::Context;
+use airisk_store::Location;
+use anyhow::{bail, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+include!(concat!(env!("OUT_DIR"), "/example_register.rs"));
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Keep the demo database at this path (default: a fresh temporary file).
+    #[arg(long, value_name = "PATH")]
+    keep: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
+    if EXAMPLE_REGISTER.is_empty() {
+        bail!("this airisk was built without the example register (examples/register)");
+    }
+    let temp = tempfile::tempdir()?;
+    let path = match args.keep {
+        Some(path) => {
+            if path.exists() {
+                bail!(
+                    "{} already exists; the demo starts from a fresh database",
+                    path.display()
+                );
+            }
+            path
+        }
+        None => temp.path().join("demo.db"),
+    };
+    let demo = Context {
+        location: Location::Sqlite(path.clone()),
+        actor: ctx.actor.clone(),
+        today: ctx.today,
+    };
+    let sources = EXAMPLE_REGISTER
+        .iter()
+        .map(|(name, text)| {
+            (
+                PathBuf::from("examples/register").join(name),
+                text.to_string(),
+            )
+        })
+        .collect();
+    let loaded = match airisk_regfile::load_sources(sources) {
+        Ok(loaded) => loaded,
+        Err(diagnostics) => return Ok(report_invalid(&diagnostics)),
+    };
+    let mut store = demo.open()?;
+    println!("Loading the example register into {} …", path.display());
+    let code = apply_loaded(&demo, &mut store, loaded, "demo", false, false)?;
+    if code != ExitCode::SUCCESS {
+        return Ok(code);
+    }
+    let register = store.load_register()?;
+    println!();
+    crate::commands::system::print_list(&register, demo.today);
+    println!();
+    crate::commands::matrix::print_heat_maps(&register);
+    println!();
+    crate::commands::due::print_report(&register.due(demo.today), &register);
+    println!();
+    println!(
+        "Explore it: airisk --db {} risk list | matrix | screening | due",
+        path.display()
+    );
+    if ctx.today != chrono::Local::now().date_naive() {
+        println!("(dates evaluated as of {})", ctx.today);
+    }
+    if path.starts_with(temp.path()) {
+        // Keep the temporary database for the commands suggested above.
+        let _ = temp.keep();
+    }
+    Ok(ExitCode::SUCCESS)
+}

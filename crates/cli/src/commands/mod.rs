@@ -1,0 +1,12 @@
+//! One module per command; each parses its arguments and calls the library crates.
+
+pub mod apply;
+pub mod demo;
+pub mod due;
+pub mod export;
+pub mod history;
+pub mod init;
+pub mod matrix;
+pub mod risk;
+pub mod screening;
+pub mod system;
