@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::parser::Parser;
+use yaml_rust2::{Event, Yaml, YamlLoader};
 
 use crate::error::{CatalogError, Issue};
 use crate::model::{Catalog, CatalogMeta, Crosswalk, CrosswalkMeta, Item, Mapping, Relationship};
@@ -20,8 +21,53 @@ pub enum Document {
     Crosswalk(Crosswalk),
 }
 
-/// Loads a YAML text into a single document root, refusing multi-document streams and aliases.
+/// Deepest nesting of sequences and mappings accepted. Catalog files need about 6; the limit
+/// keeps hostile input from exhausting the stack in the recursive YAML loader.
+pub const MAX_NESTING: usize = 64;
+
+/// Walks the YAML event stream (iteratively) and rejects nesting deeper than [`MAX_NESTING`]
+/// and aliases.
+fn check_nesting(file: &str, text: &str) -> Result<(), CatalogError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        match parser.next_token() {
+            Ok((Event::SequenceStart(..) | Event::MappingStart(..), mark)) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(CatalogError::Syntax {
+                        file: file.to_string(),
+                        message: format!(
+                            "nested deeper than {MAX_NESTING} levels (line {})",
+                            mark.line()
+                        ),
+                    });
+                }
+            }
+            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
+            // Aliases are not needed in data files and allow exponential expansion.
+            Ok((Event::Alias(_), mark)) => {
+                return Err(CatalogError::Syntax {
+                    file: file.to_string(),
+                    message: format!("YAML aliases are not supported (line {})", mark.line()),
+                })
+            }
+            Ok((Event::StreamEnd, _)) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(CatalogError::Syntax {
+                    file: file.to_string(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// Loads a YAML text into a single document root, refusing multi-document streams and
+/// excessive nesting.
 pub(crate) fn load_yaml(file: &str, text: &str) -> Result<Yaml, CatalogError> {
+    check_nesting(file, text)?;
     let mut docs = YamlLoader::load_from_str(text).map_err(|e| CatalogError::Syntax {
         file: file.to_string(),
         message: e.to_string(),
