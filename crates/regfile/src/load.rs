@@ -287,8 +287,8 @@ fn read_object(
                 file: Some(file),
                 line: loaded_line(loaded, file_index, doc_index, &field_path),
                 object: Some((kind, label.unwrap_or_else(|| format!("at {path}")))),
+                message: explain(&e.path, e.message),
                 field: Some(e.path),
-                message: e.message,
             });
             return;
         }
@@ -331,6 +331,22 @@ fn read_object(
         },
     );
     loaded.objects.push(object);
+}
+
+/// Adds what was expected where the parser's own words are too terse (chrono's date errors).
+fn explain(path: &str, message: String) -> String {
+    const DATE_ERRORS: [&str; 4] = [
+        "input is out of range",
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+    ];
+    if DATE_ERRORS.iter().any(|e| message.contains(e)) {
+        let field = path.rsplit('.').next().unwrap_or(path);
+        format!("{message}: `{field}` must be a real date written YYYY-MM-DD")
+    } else {
+        message
+    }
 }
 
 /// A name for an object that failed to parse, so the message can still say which one.
