@@ -548,3 +548,47 @@ proptest! {
         prop_assert_eq!(shuffled.validate(), reg.validate());
     }
 }
+
+fn short_id() -> impl Strategy<Value = String> {
+    "[a0-9/:-]{0,5}"
+}
+
+proptest! {
+    /// `natural_cmp` is a total preorder (so sorting with it is well defined), agrees with
+    /// numeric order on the number part, and with plain order on text without digits.
+    #[test]
+    fn natural_cmp_is_a_total_preorder(a in short_id(), b in short_id(), c in short_id()) {
+        use airisk_model::natural_cmp;
+        use std::cmp::Ordering;
+        prop_assert_eq!(natural_cmp(&a, &b), natural_cmp(&b, &a).reverse());
+        prop_assert_eq!(natural_cmp(&a, &a), Ordering::Equal);
+        if natural_cmp(&a, &b) != Ordering::Greater && natural_cmp(&b, &c) != Ordering::Greater {
+            prop_assert_ne!(natural_cmp(&a, &c), Ordering::Greater, "{:?} <= {:?} <= {:?}", a, b, c);
+        }
+    }
+
+    #[test]
+    fn natural_cmp_orders_numbers_numerically(x in 0u64..100_000, y in 0u64..100_000, prefix in "[A-Z]{1,3}-") {
+        use airisk_model::natural_cmp;
+        prop_assert_eq!(natural_cmp(&format!("{prefix}{x}"), &format!("{prefix}{y}")), x.cmp(&y));
+        let no_digits = |s: &str| s.chars().filter(|c| !c.is_ascii_digit()).collect::<String>();
+        let (p, q) = (no_digits(&prefix), no_digits(&format!("{prefix}z")));
+        prop_assert_eq!(natural_cmp(&p, &q), p.cmp(&q));
+    }
+
+    /// Risk views and due lists come out in natural id order whatever the ids.
+    #[test]
+    fn risk_views_are_in_natural_order(ids in prop::collection::btree_set(1u32..200, 1..8)) {
+        let mut reg = base_register();
+        for i in &ids {
+            let mut r = scored_risk(&format!("R-{i}"), (3, 3), None);
+            r.last_reviewed = Some(date(2000, 1, 1));
+            add_risk(&mut reg, r);
+        }
+        let expected: Vec<String> = ids.iter().map(|i| format!("R-{i}")).collect();
+        let views: Vec<String> = reg.risk_views(today()).into_iter().map(|v| v.id).collect();
+        prop_assert_eq!(&views, &expected);
+        let due: Vec<String> = reg.due(today()).overdue_risk_reviews.into_iter().map(|v| v.id).collect();
+        prop_assert_eq!(&due, &expected);
+    }
+}
