@@ -1,6 +1,8 @@
 //! Export of a catalog as an OSCAL catalog (JSON).
 //!
-//! Items with children become OSCAL `groups`, leaves become `controls`. Item ids that are not
+//! Items become OSCAL `groups` when they and all their siblings have children, otherwise
+//! `controls` (an item with children below a control, or among leaf siblings, becomes a control
+//! with nested controls), because OSCAL lets a group hold groups or controls but not both. Item ids that are not
 //! valid OSCAL tokens (e.g. `4.1`, which starts with a digit) are prefixed with `id-`; the
 //! original id is always kept in a `label` prop. Descriptions become a `statement` part
 //! (controls) or an `overview` part (groups). The catalog `uuid` is a UUID v5 of the catalog
@@ -105,7 +107,7 @@ pub fn to_oscal(cat: &Catalog) -> Value {
         ],
         "remarks": remarks,
     });
-    let (groups, controls) = children_of(cat, None);
+    let (groups, controls) = children_of(cat, None, false);
     let mut body = Map::new();
     body.insert("uuid".into(), json!(catalog_uuid(cat).to_string()));
     body.insert("metadata".into(), metadata);
@@ -124,21 +126,31 @@ pub fn to_oscal_string(cat: &Catalog) -> String {
     serde_json::to_string_pretty(&to_oscal(cat)).unwrap_or_default()
 }
 
-fn children_of(cat: &Catalog, parent: Option<&str>) -> (Vec<Value>, Vec<Value>) {
-    let mut groups = Vec::new();
-    let mut controls = Vec::new();
-    for it in cat
+/// Children of `parent` as (groups, controls). OSCAL lets a group hold groups *or* controls,
+/// not both: siblings become groups only when every one of them has children; otherwise all of
+/// them become controls, and their subtrees nested controls.
+fn children_of(
+    cat: &Catalog,
+    parent: Option<&str>,
+    inside_control: bool,
+) -> (Vec<Value>, Vec<Value>) {
+    let kids: Vec<&Item> = cat
         .items()
         .iter()
         .filter(|it| it.parent.as_deref() == parent)
-    {
-        if cat.children(&it.id).next().is_some() {
-            groups.push(node(cat, it, true));
-        } else {
-            controls.push(node(cat, it, false));
-        }
+        .collect();
+    let all_have_children = kids.iter().all(|k| cat.children(&k.id).next().is_some());
+    if !inside_control && !kids.is_empty() && all_have_children {
+        (
+            kids.iter().map(|k| node(cat, k, true)).collect(),
+            Vec::new(),
+        )
+    } else {
+        (
+            Vec::new(),
+            kids.iter().map(|k| node(cat, k, false)).collect(),
+        )
     }
-    (groups, controls)
 }
 
 fn node(cat: &Catalog, it: &Item, is_group: bool) -> Value {
@@ -174,14 +186,12 @@ fn node(cat: &Catalog, it: &Item, is_group: bool) -> Value {
     o.insert("title".into(), json!(it.title));
     o.insert("props".into(), Value::Array(props));
     o.insert("parts".into(), Value::Array(parts));
-    let (groups, controls) = children_of(cat, Some(&it.id));
-    if is_group {
-        if !groups.is_empty() {
-            o.insert("groups".into(), Value::Array(groups));
-        }
-        if !controls.is_empty() {
-            o.insert("controls".into(), Value::Array(controls));
-        }
+    let (groups, controls) = children_of(cat, Some(&it.id), !is_group);
+    if !groups.is_empty() {
+        o.insert("groups".into(), Value::Array(groups));
+    }
+    if !controls.is_empty() {
+        o.insert("controls".into(), Value::Array(controls));
     }
     Value::Object(o)
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use airisk_catalog::import::{import_atlas, import_ciso_library};
 use airisk_catalog::oscal::{catalog_uuid, oscal_id, to_oscal, to_oscal_string};
 use airisk_catalog::Library;
 use serde_json::Value;
@@ -14,6 +15,13 @@ fn is_token(s: &str) -> bool {
 
 /// Walks groups and controls, returning (groups, controls) and checking each node.
 fn walk(node: &Value, ids: &mut HashSet<String>, counts: &mut (usize, usize)) {
+    if node.get("id").is_some() && node.get("class").is_some() {
+        assert!(
+            !(node.get("groups").is_some() && node.get("controls").is_some()),
+            "a group holds groups or controls, not both: {}",
+            node["id"]
+        );
+    }
     for (key, is_group) in [("groups", true), ("controls", false)] {
         if let Some(list) = node.get(key) {
             let list = list.as_array().expect("array");
@@ -85,6 +93,18 @@ fn nist_export_has_function_and_category_groups() {
 }
 
 #[test]
+fn mixed_children_become_nested_controls() {
+    let lib = Library::embedded().unwrap();
+    let doc = to_oscal(lib.catalog("iso42001-2023").unwrap());
+    let clause6 = &doc["catalog"]["groups"][2];
+    assert_eq!(clause6["id"], "id-6");
+    assert!(clause6.get("groups").is_none());
+    let c61 = &clause6["controls"][0];
+    assert_eq!(c61["id"], "id-6.1");
+    assert_eq!(c61["controls"].as_array().unwrap().len(), 4);
+}
+
+#[test]
 fn iso_export_prefixes_numeric_ids_and_keeps_labels() {
     let lib = Library::embedded().unwrap();
     let cat = lib.catalog("iso42001-2023").unwrap();
@@ -121,7 +141,13 @@ fn write_exports_when_asked() {
     };
     std::fs::create_dir_all(&dir).unwrap();
     let lib = Library::embedded().unwrap();
-    for cat in lib.catalogs() {
+    let mut cats: Vec<_> = lib.catalogs().to_vec();
+    // Imported catalogs too (fixtures), for their nested-control shapes.
+    cats.push(import_atlas("atlas-mini.yaml", include_str!("fixtures/atlas-mini.yaml")).unwrap());
+    cats.push(
+        import_ciso_library("ciso-mini.yaml", include_str!("fixtures/ciso-mini.yaml")).unwrap(),
+    );
+    for cat in &cats {
         let path = std::path::Path::new(&dir).join(format!("{}.json", cat.id()));
         std::fs::write(path, to_oscal_string(cat)).unwrap();
     }
