@@ -214,6 +214,38 @@ impl Entry {
 
     /// Strictly decodes leaf data; rejects anything [`Entry::encode`] would not produce.
     pub fn decode(data: &[u8]) -> Result<Self> {
+        Ok(EntryRef::decode(data)?.to_entry())
+    }
+
+    /// Reads only the index of encoded leaf data (cheap; no validation of the rest).
+    pub fn peek_index(data: &[u8]) -> Option<u64> {
+        if data.first() != Some(&ENTRY_VERSION) {
+            return None;
+        }
+        Some(u64::from_be_bytes(data.get(1..9)?.try_into().ok()?))
+    }
+}
+
+/// A borrowed, validated view of encoded leaf data (no allocation), for bulk checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// See [`Entry::index`].
+    pub index: u64,
+    /// See [`Entry::timestamp_ms`].
+    pub timestamp_ms: u64,
+    /// The kind's name.
+    pub kind: &'a str,
+    /// See [`Entry::actor`].
+    pub actor: &'a str,
+    /// See [`Entry::subject`].
+    pub subject: &'a str,
+    /// See [`Entry::payload_sha256`].
+    pub payload_sha256: &'a Hash,
+}
+
+impl<'a> EntryRef<'a> {
+    /// Strictly decodes and validates leaf data without copying it.
+    pub fn decode(data: &'a [u8]) -> Result<Self> {
         let mut r = Reader { data, pos: 0 };
         let version = r.u8("version")?;
         if version != ENTRY_VERSION {
@@ -225,12 +257,14 @@ impl Entry {
         let timestamp_ms = r.u64("timestamp")?;
         let klen = r.u8("kind length")? as usize;
         let kind = r.str(klen, "kind")?;
-        let kind = EntryKind::parse(kind)?;
+        validate_kind(kind)?;
         let alen = r.u16("actor length")? as usize;
-        let actor = r.str(alen, "actor")?.to_owned();
+        let actor = r.str(alen, "actor")?;
+        validate_text("actor", actor, 1)?;
         let slen = r.u16("subject length")? as usize;
-        let subject = r.str(slen, "subject")?.to_owned();
-        let payload_sha256: Hash = r
+        let subject = r.str(slen, "subject")?;
+        validate_text("subject", subject, 0)?;
+        let payload_sha256: &Hash = r
             .take(32, "payload hash")?
             .try_into()
             .map_err(|_| LedgerError::Entry("payload hash".into()))?;
@@ -240,24 +274,28 @@ impl Entry {
                 data.len() - r.pos
             )));
         }
-        let e = Entry {
+        Ok(EntryRef {
             index,
             timestamp_ms,
             kind,
             actor,
             subject,
             payload_sha256,
-        };
-        e.validate()?;
-        Ok(e)
+        })
     }
 
-    /// Reads only the index of encoded leaf data (cheap; no validation of the rest).
-    pub fn peek_index(data: &[u8]) -> Option<u64> {
-        if data.first() != Some(&ENTRY_VERSION) {
-            return None;
+    /// An owned copy.
+    pub fn to_entry(&self) -> Entry {
+        Entry {
+            index: self.index,
+            timestamp_ms: self.timestamp_ms,
+            // Validated by decode, so parse cannot fail; keep the name either way.
+            kind: EntryKind::parse(self.kind)
+                .unwrap_or_else(|_| EntryKind::Other(self.kind.into())),
+            actor: self.actor.to_owned(),
+            subject: self.subject.to_owned(),
+            payload_sha256: *self.payload_sha256,
         }
-        Some(u64::from_be_bytes(data.get(1..9)?.try_into().ok()?))
     }
 }
 

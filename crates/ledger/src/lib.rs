@@ -48,7 +48,7 @@ pub mod verify;
 pub use bundle::{verify_bundle, Bundle, PayloadStatus, VerifiedBundle, BUNDLE_FORMAT};
 pub use checkpoint::{Checkpoint, SignedCheckpoint};
 pub use compact::{Frontier, MemoryTree};
-pub use entry::{Entry, EntryKind};
+pub use entry::{Entry, EntryKind, EntryRef};
 pub use error::{LedgerError, Result};
 pub use hash::{empty_root, leaf_hash, node_hash, sha256, Hash};
 pub use note::{key_id, Note, NoteSignature, SignerKey, VerifierKey};

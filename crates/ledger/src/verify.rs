@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::compact::MemoryTree;
-use crate::entry::Entry;
+use crate::entry::EntryRef;
 use crate::error::{LedgerError, Result};
 use crate::hash::{leaf_hash, to_hex, Hash};
 use crate::note::{Note, VerifierKey};
@@ -432,7 +432,7 @@ impl LogVerifier {
         let one = |l: &L| {
             let data = l.as_ref();
             let hash = leaf_hash(data);
-            match Entry::decode(data) {
+            match EntryRef::decode(data) {
                 Ok(e) => Leaf {
                     hash,
                     index: Some(e.index),
