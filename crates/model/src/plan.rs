@@ -131,7 +131,9 @@ fn diff_into(
                 }
             }
         }
-        (None, Some(Value::Object(a))) if !path.is_empty() || !a.is_empty() => {
+        // A new non-empty object is reported field by field; an empty one is a change of
+        // its own. A removed object is one change that keeps its whole old value.
+        (None, Some(Value::Object(a))) if !a.is_empty() => {
             for (key, av) in a {
                 diff_into(join(key), None, Some(av), out);
             }
