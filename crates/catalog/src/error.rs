@@ -61,6 +61,12 @@ pub enum CatalogError {
     /// A lookup named something that does not exist.
     #[error("unknown {what} `{id}`")]
     NotFound { what: &'static str, id: String },
+    /// A framework name matched several catalogs (versions); give a catalog id.
+    #[error("`{name}` matches several catalogs ({}); give one of these ids", candidates.join(", "))]
+    Ambiguous {
+        name: String,
+        candidates: Vec<String>,
+    },
 }
 
 impl CatalogError {

@@ -64,6 +64,17 @@ pub fn import_atlas(file: &str, text_in: &str) -> Result<Catalog, CatalogError> 
         r.issue("file", "(top level)", "expected a mapping");
         return Err(CatalogError::Invalid(r.issues));
     };
+    if let Some(fv) = text(top, "format-version") {
+        r.issue(
+            "file",
+            "format-version",
+            format!(
+                "ATLAS data format {fv} (collection/relationships layout) is not supported; \
+                 use dist/ATLAS.yaml in the v5 layout (id, name, version, matrices[])"
+            ),
+        );
+        return Err(CatalogError::Invalid(r.issues));
+    }
     let version = text(top, "version").unwrap_or_default();
     if version.is_empty() {
         r.issue("file", "version", "missing (required to name the catalog)");

@@ -203,12 +203,20 @@ impl Library {
         if let Some(c) = self.catalog(name) {
             return Ok(c);
         }
-        let mut family = self.catalogs.iter().filter(|c| c.meta.framework == name);
-        match (family.next(), family.next()) {
-            (Some(c), None) => Ok(c),
-            _ => Err(CatalogError::NotFound {
-                what: "catalog (give the full catalog id when a framework has several versions)",
+        let family: Vec<&Catalog> = self
+            .catalogs
+            .iter()
+            .filter(|c| c.meta.framework == name)
+            .collect();
+        match family.as_slice() {
+            [one] => Ok(one),
+            [] => Err(CatalogError::NotFound {
+                what: "catalog",
                 id: name.to_string(),
+            }),
+            many => Err(CatalogError::Ambiguous {
+                name: name.to_string(),
+                candidates: many.iter().map(|c| c.id().to_string()).collect(),
             }),
         }
     }

@@ -324,8 +324,13 @@ fn lookups() {
         "nist-ai-rmf-1.0"
     );
     // Two OWASP LLM editions: the family name is ambiguous.
-    assert!(l.find_catalog("owasp-llm-top10").is_err());
-    assert!(l.find_catalog("nope").is_err());
+    let err = l.find_catalog("owasp-llm-top10").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`owasp-llm-top10` matches several catalogs (owasp-llm-top10-2025, owasp-llm-top10-2026); give one of these ids"
+    );
+    let err = l.find_catalog("nope").unwrap_err();
+    assert_eq!(err.to_string(), "unknown catalog `nope`");
     let cat = l.catalog("iso42001-2023").unwrap();
     let kids: Vec<&str> = cat.children("A.6.1").map(|i| i.id.as_str()).collect();
     assert_eq!(kids, ["A.6.1.2", "A.6.1.3"]);

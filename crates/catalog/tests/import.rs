@@ -49,6 +49,9 @@ fn atlas_import_reports_structural_problems() {
     let err = import_atlas("a.yaml", &bad).unwrap_err();
     assert!(err.to_string().contains("techniques[1]"), "{err}");
 
+    let err = import_atlas("a.yaml", "format-version: 6.0.0\ncollection: {}\n").unwrap_err();
+    assert_eq!(err.issues()[0].field, "format-version");
+
     let err = import_atlas("a.yaml", "matrices: [unclosed").unwrap_err();
     assert!(matches!(err, CatalogError::Syntax { .. }));
 }
