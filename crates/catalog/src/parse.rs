@@ -4,7 +4,7 @@
 //! fields, unique ids, parents, references...) live in [`crate::validate`], so that
 //! catalogs built by importers go through the same rules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use yaml_rust2::parser::Parser;
 use yaml_rust2::{Event, Yaml, YamlLoader};
@@ -25,41 +25,63 @@ pub enum Document {
 /// keeps hostile input from exhausting the stack in the recursive YAML loader.
 pub const MAX_NESTING: usize = 64;
 
-/// Walks the YAML event stream (iteratively) and rejects nesting deeper than [`MAX_NESTING`]
-/// and aliases.
-fn check_nesting(file: &str, text: &str) -> Result<(), CatalogError> {
+/// Walks the YAML event stream (iteratively) and rejects what the tree loader would hide or
+/// choke on: nesting deeper than [`MAX_NESTING`], aliases, and duplicate keys in a mapping
+/// (which the loader would silently collapse).
+fn check_stream(file: &str, text: &str) -> Result<(), CatalogError> {
+    struct Frame {
+        mapping: bool,
+        expect_key: bool,
+        keys: HashSet<String>,
+    }
+    let fail = |message: String| CatalogError::Syntax {
+        file: file.to_string(),
+        message,
+    };
     let mut parser = Parser::new_from_str(text);
-    let mut depth = 0usize;
+    let mut stack: Vec<Frame> = Vec::new();
     loop {
-        match parser.next_token() {
-            Ok((Event::SequenceStart(..) | Event::MappingStart(..), mark)) => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(CatalogError::Syntax {
-                        file: file.to_string(),
-                        message: format!(
-                            "nested deeper than {MAX_NESTING} levels (line {})",
-                            mark.line()
-                        ),
-                    });
-                }
+        let (event, mark) = parser.next_token().map_err(|e| fail(e.to_string()))?;
+        let line = mark.line();
+        match &event {
+            Event::StreamEnd => return Ok(()),
+            Event::SequenceEnd | Event::MappingEnd => {
+                stack.pop();
+                continue;
             }
-            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
             // Aliases are not needed in data files and allow exponential expansion.
-            Ok((Event::Alias(_), mark)) => {
-                return Err(CatalogError::Syntax {
-                    file: file.to_string(),
-                    message: format!("YAML aliases are not supported (line {})", mark.line()),
-                })
+            Event::Alias(_) => {
+                return Err(fail(format!(
+                    "YAML aliases are not supported (line {line})"
+                )))
             }
-            Ok((Event::StreamEnd, _)) => return Ok(()),
-            Ok(_) => {}
-            Err(e) => {
-                return Err(CatalogError::Syntax {
-                    file: file.to_string(),
-                    message: e.to_string(),
-                })
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) => {}
+            _ => continue,
+        }
+        if let Some(top) = stack.last_mut() {
+            if top.mapping {
+                if top.expect_key {
+                    if let Event::Scalar(k, ..) = &event {
+                        if !top.keys.insert(k.clone()) {
+                            return Err(fail(format!("duplicate key `{k}` (line {line})")));
+                        }
+                    }
+                }
+                top.expect_key = !top.expect_key;
             }
+        }
+        let mapping = matches!(event, Event::MappingStart(..));
+        if mapping || matches!(event, Event::SequenceStart(..)) {
+            if stack.len() >= MAX_NESTING {
+                return Err(fail(format!(
+                    "nested deeper than {MAX_NESTING} levels (line {line})"
+                )));
+            }
+            stack.push(Frame {
+                mapping,
+                expect_key: true,
+                keys: HashSet::new(),
+            });
         }
     }
 }
@@ -67,7 +89,7 @@ fn check_nesting(file: &str, text: &str) -> Result<(), CatalogError> {
 /// Loads a YAML text into a single document root, refusing multi-document streams and
 /// excessive nesting.
 pub(crate) fn load_yaml(file: &str, text: &str) -> Result<Yaml, CatalogError> {
-    check_nesting(file, text)?;
+    check_stream(file, text)?;
     let mut docs = YamlLoader::load_from_str(text).map_err(|e| CatalogError::Syntax {
         file: file.to_string(),
         message: e.to_string(),

@@ -14,7 +14,8 @@
 //! Library rules: catalog ids and crosswalk ids are unique; crosswalk metadata is present; a
 //! crosswalk's catalogs exist; every mapping's `source` and `target` exist in them; every
 //! mapping has a rationale; a (source, target) pair appears once. Relationship values are
-//! checked while parsing (only `equal`, `subset`, `superset`, `intersects`).
+//! checked while parsing (only `equal`, `subset`, `superset`, `intersects`), as are unknown
+//! fields, field types, YAML syntax, duplicate keys, aliases and nesting depth.
 
 use std::collections::{HashMap, HashSet};
 

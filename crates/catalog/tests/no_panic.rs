@@ -48,3 +48,17 @@ fn aliases_are_refused() {
     let e = parse_document("alias.yaml", s).unwrap_err();
     assert!(e.to_string().contains("aliases"), "{e}");
 }
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let s = "catalog:\n  id: a\n  id: b\n";
+    let e = parse_document("dup.yaml", s).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "dup.yaml: not valid YAML: duplicate key `id` (line 3)"
+    );
+    // The same key in different mappings is fine.
+    let s = "items:\n  - id: a\n  - id: b\ncatalog: {id: c, x: {id: d}}\n";
+    let e = parse_document("ok.yaml", s).unwrap_err();
+    assert!(!e.to_string().contains("duplicate"), "{e}");
+}
