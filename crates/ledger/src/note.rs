@@ -127,7 +127,8 @@ impl SignerKey {
         let rest = s
             .strip_prefix("PRIVATE+KEY+")
             .ok_or_else(|| LedgerError::Key("signer key must start with PRIVATE+KEY+".into()))?;
-        let parts: Vec<&str> = rest.split('+').collect();
+        // Names never contain '+', but base64 may: split off two fields only.
+        let parts: Vec<&str> = rest.splitn(3, '+').collect();
         let [name, id, key] = parts[..] else {
             return Err(LedgerError::Key(
                 "signer key must be PRIVATE+KEY+<name>+<hex id>+<base64 key>".into(),
@@ -233,7 +234,8 @@ impl VerifierKey {
                 "this is a private signer key, not a verifier key".into(),
             ));
         }
-        let parts: Vec<&str> = s.split('+').collect();
+        // Names never contain '+', but base64 may: split off two fields only.
+        let parts: Vec<&str> = s.splitn(3, '+').collect();
         let [name, id, key] = parts[..] else {
             return Err(LedgerError::Key(
                 "verifier key must be <name>+<hex id>+<base64 key>".into(),

@@ -291,6 +291,15 @@ proptest! {
     }
 
     #[test]
+    fn key_strings_round_trip(seed in any::<[u8; 32]>(), name in "[a-z0-9./_-]{1,30}") {
+        let k = SignerKey::from_seed(&name, seed).unwrap();
+        let k2 = SignerKey::parse(&k.to_key_string()).unwrap();
+        prop_assert_eq!(k2.to_key_string(), k.to_key_string());
+        let v = VerifierKey::parse(&k.verifier().to_string()).unwrap();
+        prop_assert_eq!(v, k.verifier());
+    }
+
+    #[test]
     fn signed_checkpoint_mutations_fail(size in any::<u64>(), root_bytes in any::<[u8; 32]>(),
                                         seed in any::<[u8; 32]>(), pos in any::<usize>(), x in 1u8..=255) {
         let k = SignerKey::from_seed("log.example/ledger", seed).unwrap();
