@@ -285,6 +285,32 @@ impl Library {
         out
     }
 
+    /// Every mapping of one item to any other catalog, read from that item, across all
+    /// crosswalks that touch its catalog (e.g. for `catalog show iso42001 A.6.2.4`).
+    pub fn mappings_from(&self, catalog: &str, item: &str) -> Vec<OrientedMapping<'_>> {
+        let mut others: Vec<&str> = Vec::new();
+        for cw in &self.crosswalks {
+            let (s, t) = (
+                cw.meta.source_catalog.as_str(),
+                cw.meta.target_catalog.as_str(),
+            );
+            let other = if s == catalog {
+                t
+            } else if t == catalog {
+                s
+            } else {
+                continue;
+            };
+            if !others.contains(&other) {
+                others.push(other);
+            }
+        }
+        others
+            .into_iter()
+            .flat_map(|o| self.mappings_for(catalog, item, o))
+            .collect()
+    }
+
     /// Mappings of one item to catalog `to` (both directions), e.g. the ISO 42001 controls
     /// that a NIST subcategory maps to.
     pub fn mappings_for(&self, from: &str, item: &str, to: &str) -> Vec<OrientedMapping<'_>> {

@@ -306,6 +306,23 @@ fn crosswalk_reads_both_directions() {
 }
 
 #[test]
+fn mappings_from_an_item_span_all_crosswalks() {
+    let l = lib();
+    let m = l.mappings_from("iso42001-2023", "A.6.2.6");
+    let catalogs: BTreeSet<&str> = m.iter().map(|x| x.to_catalog).collect();
+    assert_eq!(
+        catalogs,
+        BTreeSet::from([
+            "nist-ai-rmf-1.0",
+            "airisk-taxonomy-1",
+            "eu-ai-act-2024-1689"
+        ])
+    );
+    assert!(m.iter().all(|x| x.from_item == "A.6.2.6" && x.inverted));
+    assert!(l.mappings_from("iso42001-2023", "nope").is_empty());
+}
+
+#[test]
 fn every_eu_obligation_maps_to_iso42001() {
     let l = lib();
     let cw = l.crosswalk("eu-ai-act-2024-1689", "iso42001-2023");
