@@ -41,7 +41,7 @@ fn is_snake_case(s: &str) -> bool {
 /// True if `s` is a real calendar date written `YYYY-MM-DD`.
 pub fn is_valid_date(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    if !s.is_ascii() || b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
