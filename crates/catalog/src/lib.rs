@@ -11,6 +11,22 @@
 //! ([`import::import_atlas`]) and CISO Assistant framework libraries
 //! ([`import::import_ciso_library`]); [`oscal::to_oscal`] exports a catalog as an OSCAL catalog.
 //!
+//! ```
+//! use airisk_catalog::Library;
+//!
+//! let lib = Library::embedded()?;
+//! let iso = lib.find_catalog("iso42001")?; // family name or catalog id
+//! assert_eq!(iso.count_kind("control"), 38);
+//! let control = lib.item("iso42001-2023", "A.6.2.4").expect("shipped");
+//! println!("{} {}", control.id, control.title);
+//! // NIST AI RMF -> ISO 42001, and the same rows read the other way round.
+//! for m in lib.mappings_for("nist-ai-rmf-1.0", "MAP-1.5", "iso42001-2023") {
+//!     println!("{} {} {}: {}", m.from_item, m.relationship, m.to_item, m.rationale);
+//! }
+//! assert!(!lib.crosswalk("iso42001-2023", "nist-ai-rmf-1.0").is_empty());
+//! # Ok::<(), airisk_catalog::CatalogError>(())
+//! ```
+//!
 //! **What it is not.** It holds no organisation state: applied controls, the Statement of
 //! Applicability, coverage and evidence belong to the risk register (`airisk-model`,
 //! `airisk-store`), which refers to catalog items by `catalog-id:item-id`. No CLI, no database,
