@@ -231,7 +231,8 @@ pub fn import_atlas(file: &str, text_in: &str) -> Result<Catalog, CatalogError> 
 ///
 /// Item ids come from `ref_id` (made id-safe; the original is kept in the `ref_id` attribute),
 /// falling back to the last segment of the node URN when `ref_id` is missing or repeated.
-/// Assessable nodes become kind `requirement`, the others `group`. The catalog id is
+/// Assessable nodes become kind `requirement`, the others `group`; `depth`, `importance`,
+/// `implementation_groups`, `urn` and the original `ref_id` are kept as attributes. The catalog id is
 /// `ciso-<framework ref_id or URN tail>`, the licence is the library's `copyright` field.
 pub fn import_ciso_library(file: &str, text_in: &str) -> Result<Catalog, CatalogError> {
     let root = load_yaml(file, text_in)?;
@@ -347,6 +348,13 @@ pub fn import_ciso_library(file: &str, text_in: &str) -> Result<Catalog, Catalog
         attributes.insert("urn".to_string(), urn.clone());
         if let Some(rid) = &ref_id {
             attributes.insert("ref_id".into(), rid.clone());
+        }
+        if let Some(imp) = text(h, "importance") {
+            attributes.insert("importance".into(), imp);
+        }
+        let groups = r.str_list(h, "implementation_groups", &loc);
+        if !groups.is_empty() {
+            attributes.insert("implementation_groups".into(), groups.join(", "));
         }
         match get(h, "depth") {
             Some(Yaml::Integer(d)) => {

@@ -83,6 +83,8 @@ fn ciso_import_maps_requirement_nodes() {
     assert_eq!(p.parent.as_deref(), Some("GOV"));
     assert_eq!(p.attributes["ref_id"], "GOV 1.1");
     assert_eq!(p.attributes["depth"], "2");
+    assert_eq!(p.attributes["importance"], "mandatory");
+    assert_eq!(p.attributes["implementation_groups"], "clauses, core");
     assert_eq!(p.note.as_deref(), Some("Some guidance."));
     let n = cat.item("gov-2").unwrap();
     assert_eq!(n.description, "A node with no ref_id and no name.");
