@@ -55,6 +55,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     let result = Context::new(cli.db, cli.actor, cli.today).and_then(|ctx| match cli.command {
         Command::Init => commands::init::run(&ctx),
@@ -78,5 +79,15 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(context::EXIT_FAILURE)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `airisk due | head` would fail writing to a closed pipe and
+/// panic. Like other command-line tools, end quietly instead.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

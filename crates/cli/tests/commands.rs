@@ -349,3 +349,24 @@ fn a_bad_date_option_is_rejected() {
             "`22/11/2026` is not a date in the form YYYY-MM-DD",
         ));
 }
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let db = example_db();
+    let binary = assert_cmd::cargo::cargo_bin("airisk");
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' --db '{}' risk list | head -n 1",
+            binary.display(),
+            db.url
+        ))
+        .env("AIRISK_TODAY", TODAY)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

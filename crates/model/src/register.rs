@@ -386,14 +386,15 @@ impl Register {
         let review_cycle_months = risk
             .review_cycle_months
             .or_else(|| level.map(|l| self.review_cycles().months(l)));
+        let open = risk.status != RiskStatus::Closed;
+        // A closed risk is no longer reviewed, so it has no next review.
         let next_review = match (
             risk.last_reviewed.or(risk.identified_on),
             review_cycle_months,
         ) {
-            (Some(last), Some(cycle)) => review::next_review(last, cycle),
+            (Some(last), Some(cycle)) if open => review::next_review(last, cycle),
             _ => None,
         };
-        let open = risk.status != RiskStatus::Closed;
         RiskView {
             id: risk.id.clone(),
             title: risk.title.clone(),
@@ -424,6 +425,19 @@ impl Register {
             .collect();
         views.sort_by(|a, b| natural_cmp(&a.id, &b.id));
         views
+    }
+
+    /// Months between reviews of a system: its override, else the cycle of its tier.
+    /// `None` while the system is unclassified.
+    pub fn system_review_cycle(&self, system: &AiSystem) -> Option<u32> {
+        system
+            .review_cycle_months
+            .or_else(|| system.tier().map(|t| self.tier_review_cycles().months(t)))
+    }
+
+    /// When the system's next review falls due (`None` if never reviewed or unclassified).
+    pub fn system_next_review(&self, system: &AiSystem) -> Option<NaiveDate> {
+        review::next_review(system.last_reviewed?, self.system_review_cycle(system)?)
     }
 
     /// The screening matrix: for every system, one cell per category.
@@ -521,12 +535,7 @@ impl Register {
                 });
                 continue;
             };
-            let cycle = system
-                .review_cycle_months
-                .unwrap_or_else(|| self.tier_review_cycles().months(tier));
-            let next = system
-                .last_reviewed
-                .and_then(|d| review::next_review(d, cycle));
+            let next = self.system_next_review(system);
             if let Some(next) = next.filter(|d| review::is_overdue(*d, today)) {
                 report.overdue_system_reviews.push(ReviewDue {
                     id: system.id.clone(),

@@ -198,7 +198,7 @@ fn closed_risks_are_never_due() {
     unscored_closed.inherent = Some(score(9, 9)); // out of scale: no level
     add_risk(&mut reg, unscored_closed);
     let view = reg.risk_view(&reg.risks["R-1"], today());
-    assert!(view.next_review.is_some());
+    assert_eq!(view.next_review, None, "a closed risk has no next review");
     assert!(!view.review_overdue);
     let mut due = reg.due(today());
     // The base system is unclassified; everything else would be about the risks.
@@ -355,11 +355,12 @@ proptest! {
         });
         let cycle = override_months.or(level.map(|l| cycles.months(l)));
         let start = last_reviewed.or(identified_on);
+        // A closed risk is no longer reviewed: it has no next review.
         let next = match (start, cycle) {
-            (Some(s), Some(c)) => Some(add_months(s, c)),
+            (Some(s), Some(c)) if status != RiskStatus::Closed => Some(add_months(s, c)),
             _ => None,
         };
-        let overdue = status != RiskStatus::Closed && next.is_some_and(|n| n < today);
+        let overdue = next.is_some_and(|n| n < today);
 
         let view = reg.risk_view(&reg.risks["R-1"], today);
         prop_assert_eq!(view.level, level);

@@ -94,7 +94,7 @@ pub fn run(ctx: &Context, command: SystemCommand) -> Result<ExitCode> {
                     risks,
                 })?;
             } else {
-                print_detail(system, screening.as_ref(), &risks);
+                print_detail(&register, system, screening.as_ref(), &risks);
             }
         }
     }
@@ -142,7 +142,12 @@ pub fn print_list(register: &Register, today: NaiveDate) {
     println!("{table}");
 }
 
-fn print_detail(system: &AiSystem, screening: Option<&ScreeningRow>, risks: &[RiskView]) {
+fn print_detail(
+    register: &Register,
+    system: &AiSystem,
+    screening: Option<&ScreeningRow>,
+    risks: &[RiskView],
+) {
     println!("{} — {}", system.id, system.name);
     println!("  purpose:      {}", system.purpose);
     if !system.intended_use.is_empty() {
@@ -160,9 +165,37 @@ fn print_detail(system: &AiSystem, screening: Option<&ScreeningRow>, risks: &[Ri
         system.criticality
     );
     match (system.tier(), system.classification) {
-        (Some(tier), Some(c)) => println!("  tier:         {tier} ({} points)", c.points()),
+        (Some(tier), Some(c)) => {
+            println!("  tier:         {tier} ({} points)", c.points());
+            let answers = [
+                ("external users", c.external_users),
+                ("personal or regulated data", c.personal_or_regulated_data),
+                ("consequential decisions", c.consequential_decisions),
+                ("tools or actions", c.tools_or_actions),
+                (
+                    "regulated sector or children",
+                    c.regulated_sector_or_children,
+                ),
+                ("third-party models", c.third_party_models),
+            ];
+            let yes: Vec<&str> = answers.iter().filter(|a| a.1).map(|a| a.0).collect();
+            println!(
+                "  answers yes:  {}",
+                if yes.is_empty() {
+                    "none".to_string()
+                } else {
+                    yes.join(", ")
+                }
+            );
+        }
         _ => println!("  tier:         unclassified (answer the classification questions)"),
     }
+    println!(
+        "  review:       every {} months; last {}; next {}",
+        opt(register.system_review_cycle(system)),
+        opt(system.last_reviewed),
+        opt(register.system_next_review(system))
+    );
     if let Some(eu) = &system.eu_ai_act {
         let area = eu
             .annex_iii_area
@@ -189,7 +222,22 @@ fn print_detail(system: &AiSystem, screening: Option<&ScreeningRow>, risks: &[Ri
     }
     for t in &system.tools {
         let effects: Vec<String> = t.side_effects.iter().map(enum_text).collect();
-        println!("  tool:         {} [{}]", t.name, effects.join(", "));
+        let permissions = if t.permissions.is_empty() {
+            String::new()
+        } else {
+            format!(" permissions: {}", t.permissions.join(", "))
+        };
+        println!(
+            "  tool:         {} [{}]{permissions}",
+            t.name,
+            effects.join(", ")
+        );
+    }
+    if !system.users.is_empty() {
+        println!("  users:        {}", system.users.join(", "));
+    }
+    if !system.affected_parties.is_empty() {
+        println!("  affected:     {}", system.affected_parties.join(", "));
     }
     if !system.vendors.is_empty() {
         println!("  vendors:      {}", system.vendors.join(", "));
