@@ -226,3 +226,29 @@ fn parallel_pairs(below: &[Hash], threads: usize) -> Vec<Hash> {
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    #[test]
+    fn parallel_build_matches_frontier() {
+        // Large enough for the threaded path (≥ 16Ki pairs on the lowest levels).
+        let leaves: Vec<Hash> = (0..40_003u32)
+            .map(|i| leaf_hash(&i.to_be_bytes()))
+            .collect();
+        let mut f = Frontier::new();
+        let mut m = MemoryTree::new();
+        for l in &leaves {
+            f.append(*l);
+            m.push(*l);
+        }
+        for threads in [1, 2, 3, 8] {
+            let t = MemoryTree::from_leaf_hashes(leaves.clone(), threads);
+            assert_eq!(t.root(), f.root(), "threads={threads}");
+            assert_eq!(t.root_at(32_768).unwrap(), m.root_at(32_768).unwrap());
+            assert_eq!(t.levels, m.levels);
+        }
+    }
+}
