@@ -129,6 +129,20 @@ fn approver_without_justification_is_still_reported() {
 }
 
 #[test]
+fn justification_without_approver_is_still_reported() {
+    let t = Treatment {
+        approved_by: None,
+        approved_on: None,
+        ..approved_accept()
+    };
+    let reg = accept_register(Level::Medium, (5, 5), Some((4, 4)), t);
+    assert_eq!(
+        fields_of(&reg.validate(), ObjectKind::Treatment, "T-1"),
+        vec!["approved_by"]
+    );
+}
+
+#[test]
 fn approver_must_be_a_known_person() {
     let t = Treatment {
         approved_by: Some("nobody".into()),
