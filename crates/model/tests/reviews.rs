@@ -303,6 +303,48 @@ fn system_reviews_by_tier() {
     assert_eq!(unclassified, vec!["SYS-1"]);
 }
 
+#[test]
+fn system_review_cycle_and_next_review() {
+    let mut reg = base_register();
+    reg.settings.as_mut().unwrap().tier_review_cycles = ReviewCycles {
+        critical: 1,
+        high: 2,
+        medium: 5,
+        low: 7,
+    };
+    let mut s = system("SYS-2");
+    assert_eq!(
+        reg.system_review_cycle(&s),
+        None,
+        "unclassified, no override"
+    );
+    s.last_reviewed = Some(date(2026, 1, 31));
+    assert_eq!(reg.system_next_review(&s), None);
+    s.classification = Some(classification_from_bits(0b000100)); // medium
+    assert_eq!(reg.system_review_cycle(&s), Some(5));
+    assert_eq!(reg.system_next_review(&s), Some(date(2026, 6, 30)));
+    s.review_cycle_months = Some(1);
+    assert_eq!(reg.system_review_cycle(&s), Some(1));
+    assert_eq!(reg.system_next_review(&s), Some(date(2026, 2, 28)));
+    s.last_reviewed = None;
+    assert_eq!(reg.system_next_review(&s), None, "never reviewed");
+}
+
+/// `system_next_review` documents `None` for an unclassified system, and the due report
+/// never lists an unclassified system's review as overdue; but an unclassified system with
+/// a `review_cycle_months` override gets a next review date, so `system show` and
+/// `airisk due` disagree about it.
+#[test]
+#[ignore = "bug: system_next_review/system_review_cycle return Some for an unclassified system with a review_cycle_months override (doc says None; due() skips it)"]
+fn unclassified_system_with_override_has_no_next_review() {
+    let reg = base_register();
+    let mut s = system("SYS-2");
+    s.review_cycle_months = Some(6);
+    s.last_reviewed = Some(date(2025, 1, 1));
+    assert_eq!(reg.system_review_cycle(&s), None);
+    assert_eq!(reg.system_next_review(&s), None);
+}
+
 proptest! {
     #[test]
     fn next_review_is_month_arithmetic_clamped(d in any_date(), months in 0u32..=120) {
@@ -446,6 +488,9 @@ proptest! {
         prop_assert!(due.unclassified_systems.is_empty());
         let cycle = override_months.unwrap_or(tier_cycles.months(tier));
         let next = last_reviewed.map(|d| add_months(d, cycle));
+        let system = &reg.systems["SYS-1"];
+        prop_assert_eq!(reg.system_review_cycle(system), Some(cycle));
+        prop_assert_eq!(reg.system_next_review(system), next);
         let overdue = next.is_some_and(|n| n < today);
         prop_assert_eq!(due.overdue_system_reviews.len(), usize::from(overdue));
         if let Some(entry) = due.overdue_system_reviews.first() {
