@@ -147,7 +147,11 @@ impl CriteriaSet {
                 "the criteria set needs a level grid (grid) or score bands (bands)",
             ),
             (Some(grid), None) => self.check_grid(sink, grid),
-            (None, Some(bands)) => check_bands(sink, bands),
+            (None, Some(bands)) => check_bands(
+                sink,
+                bands,
+                (self.likelihood_steps() * self.consequence_steps()) as u32,
+            ),
         }
         if self.consequence_categories.is_empty() {
             sink.push(
@@ -234,7 +238,7 @@ fn check_scale(sink: &mut IssueSink, field: &str, steps: &[ScaleStep]) {
     for (i, step) in steps.iter().enumerate() {
         if step.label.trim().is_empty() {
             sink.push(format!("{field}[{i}].label"), "empty label");
-        } else if let Some(first) = seen.insert(step.label.to_lowercase(), i) {
+        } else if let Some(first) = seen.insert(step.label.trim().to_lowercase(), i) {
             sink.push(
                 format!("{field}[{i}].label"),
                 format!("duplicate label `{}` (also step {})", step.label, first + 1),
@@ -243,7 +247,7 @@ fn check_scale(sink: &mut IssueSink, field: &str, steps: &[ScaleStep]) {
     }
 }
 
-fn check_bands(sink: &mut IssueSink, bands: &ScoreBands) {
+fn check_bands(sink: &mut IssueSink, bands: &ScoreBands, highest_score: u32) {
     let given: Vec<(&str, u32)> = [
         ("medium", bands.medium),
         ("high", bands.high),
@@ -259,6 +263,14 @@ fn check_bands(sink: &mut IssueSink, bands: &ScoreBands) {
         );
     }
     for (name, min) in &given {
+        if *min > highest_score {
+            sink.push(
+                format!("bands.{name}"),
+                format!(
+                    "minimum score {min} can never be reached: the highest likelihood × consequence is {highest_score}"
+                ),
+            );
+        }
         if *min < 2 {
             sink.push(
                 format!("bands.{name}"),

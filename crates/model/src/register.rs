@@ -430,9 +430,12 @@ impl Register {
     /// Months between reviews of a system: its override, else the cycle of its tier.
     /// `None` while the system is unclassified.
     pub fn system_review_cycle(&self, system: &AiSystem) -> Option<u32> {
-        system
-            .review_cycle_months
-            .or_else(|| system.tier().map(|t| self.tier_review_cycles().months(t)))
+        let tier = system.tier()?;
+        Some(
+            system
+                .review_cycle_months
+                .unwrap_or_else(|| self.tier_review_cycles().months(tier)),
+        )
     }
 
     /// When the system's next review falls due (`None` if never reviewed or unclassified).

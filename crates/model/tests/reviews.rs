@@ -335,7 +335,6 @@ fn system_review_cycle_and_next_review() {
 /// a `review_cycle_months` override gets a next review date, so `system show` and
 /// `airisk due` disagree about it.
 #[test]
-#[ignore = "bug: system_next_review/system_review_cycle return Some for an unclassified system with a review_cycle_months override (doc says None; due() skips it)"]
 fn unclassified_system_with_override_has_no_next_review() {
     let reg = base_register();
     let mut s = system("SYS-2");

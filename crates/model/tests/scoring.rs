@@ -497,3 +497,15 @@ proptest! {
         prop_assert_eq!(view.level, Some(lr));
     }
 }
+
+#[test]
+fn a_band_minimum_above_the_largest_score_is_reported() {
+    let bands = ScoreBands {
+        medium: Some(4),
+        high: Some(10),
+        critical: Some(26),
+    };
+    let set = criteria_bands("b", 5, 5, bands, Level::Medium);
+    let fields = criteria_fields(set);
+    assert_eq!(fields, vec!["bands.critical".to_string()]);
+}

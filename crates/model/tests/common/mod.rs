@@ -304,7 +304,7 @@ pub fn make_monotone(mut grid: Vec<Vec<Level>>) -> Vec<Vec<Level>> {
 }
 
 /// Valid score bands for an n×m scale: a non-empty subset of the levels above low with
-/// strictly increasing minimum scores of at least 2 (possibly above the largest product).
+/// strictly increasing minimum scores of at least 2 and at most the largest product.
 pub fn valid_bands() -> impl Strategy<Value = (usize, usize, ScoreBands)> {
     (
         3usize..=6,
@@ -336,6 +336,12 @@ pub fn valid_bands() -> impl Strategy<Value = (usize, usize, ScoreBands)> {
                     critical,
                 },
             )
+        })
+        .prop_filter("every minimum is reachable", |(n, m, b)| {
+            [b.medium, b.high, b.critical]
+                .into_iter()
+                .flatten()
+                .all(|min| min as usize <= n * m)
         })
 }
 
