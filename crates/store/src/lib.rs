@@ -14,11 +14,19 @@
 //! Invariants: a failed `commit` leaves the database exactly as it was; every stored body
 //! is the canonical form of a valid model object.
 
+pub mod evidence;
+pub mod ledger;
+mod ledger_api;
 mod postgres_backend;
 mod sqlite_backend;
 
+use airisk_ledger::tree::NodeId;
+use airisk_ledger::{EntryKind, Hash, SignerKey};
 use airisk_model::{FieldChange, Object, ObjectKind, PlannedChange, Register};
 use chrono::{DateTime, SecondsFormat, Utc};
+use evidence::{EvidenceRecord, NewEvidence};
+use ledger::{AppendContext, AppendOutcome, CheckpointPolicy, NewEntry};
+pub use ledger_api::{payload_text, LedgerIdentity, LedgerProblem, LedgerVerification};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -42,6 +50,12 @@ pub enum StoreError {
     SchemaTooNew { found: i64, supported: i64 },
     #[error("cannot open database {location}: {message}")]
     Open { location: String, message: String },
+    #[error("ledger: {0}")]
+    Ledger(String),
+    #[error("ledger: {0}")]
+    LedgerFormat(#[from] airisk_ledger::LedgerError),
+    #[error("{0}")]
+    NotFound(String),
 }
 
 /// The server's own message (and detail) where there is one; the client's otherwise.
@@ -130,9 +144,12 @@ pub struct HistoryEntry {
     pub action: String,
     pub revision: i64,
     pub changes: Vec<FieldChange>,
+    /// The ledger entry that records this change.
+    pub ledger_index: Option<u64>,
 }
 
 pub(crate) struct HistoryRow {
+    ledger_index: Option<i64>,
     seq: i64,
     changeset: i64,
     at: String,
@@ -150,18 +167,85 @@ pub(crate) trait Backend {
     fn migrate(&mut self, migrations: &[(i64, &str)]) -> Result<i64, StoreError>;
     /// Every stored object as (kind, id, body).
     fn objects(&mut self) -> Result<Vec<(String, String, String)>, StoreError>;
-    /// Carries out a batch in one transaction. `unchanged(kind, stored_body, expected)`
-    /// says whether what is stored is still what the writer read.
+    /// Carries out a batch in one transaction, appending one ledger entry per write.
+    /// `unchanged(kind, stored_body, expected)` says whether what is stored is still
+    /// what the writer read.
     fn commit(
         &mut self,
         batch: &Batch,
         unchanged: &dyn Fn(&str, &str, &serde_json::Value) -> bool,
+        ledger: &AppendContext,
     ) -> Result<i64, StoreError>;
     fn history(
         &mut self,
         kind: Option<&str>,
         id: Option<&str>,
     ) -> Result<Vec<HistoryRow>, StoreError>;
+
+    /// Appends entries in one transaction (one durable write for the whole batch).
+    fn ledger_append(
+        &mut self,
+        entries: &[NewEntry],
+        ctx: &AppendContext,
+    ) -> Result<AppendOutcome, StoreError>;
+    /// Signs a checkpoint of the current tree now (if it grew since the last one).
+    fn ledger_checkpoint(&mut self, ctx: &AppendContext) -> Result<Option<u64>, StoreError>;
+    /// Records the ledger's origin and verifier key unless already set; returns what is set.
+    fn ledger_set_identity(
+        &mut self,
+        origin: &str,
+        verifier_key: &str,
+    ) -> Result<(String, String), StoreError>;
+    fn ledger_state(&mut self) -> Result<(u64, ledger::SigningState), StoreError>;
+    /// Entries with index in `[from, to)`, ordered by index.
+    fn ledger_rows(&mut self, from: u64, to: u64) -> Result<Vec<ledger::EntryRow>, StoreError>;
+    fn ledger_subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError>;
+    /// Every checkpoint as (size, note, created_at), by size.
+    fn ledger_checkpoints(&mut self) -> Result<Vec<(u64, String, String)>, StoreError>;
+    fn ledger_erase(
+        &mut self,
+        index: u64,
+        at: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// Stores the file (once per content), links it, and appends its ledger entry.
+    fn evidence_add(
+        &mut self,
+        evidence: &NewEvidence,
+        sha256: &str,
+        entry: &NewEntry,
+        at: &str,
+        ctx: &AppendContext,
+    ) -> Result<(i64, AppendOutcome), StoreError>;
+    fn evidence_list(&mut self, target: Option<&str>) -> Result<Vec<EvidenceRecord>, StoreError>;
+    fn evidence_content(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// The ledger entry that records one register write. Its payload is the change itself:
+/// what changed, field by field, and the object as it now stands.
+pub(crate) fn register_change_entry(
+    batch: &Batch,
+    write: &Write,
+    changeset: i64,
+    revision: i64,
+) -> NewEntry {
+    let payload = serde_json::json!({
+        "changeset": changeset,
+        "at": batch.at,
+        "kind": write.kind,
+        "id": write.id,
+        "action": if write.create { "create" } else { "update" },
+        "revision": revision,
+        "changes": serde_json::from_str::<serde_json::Value>(&write.changes).unwrap_or_default(),
+        "body": serde_json::from_str::<serde_json::Value>(&write.after).unwrap_or_default(),
+    });
+    NewEntry {
+        kind: EntryKind::RegisterChange,
+        actor: batch.actor.clone(),
+        subject: format!("{}:{}", write.kind, write.id),
+        payload: payload.to_string().into_bytes(),
+    }
 }
 
 /// The register's database.
@@ -169,6 +253,8 @@ pub struct Store {
     backend: Box<dyn Backend>,
     location: Location,
     schema_version: i64,
+    signer: Option<SignerKey>,
+    policy: CheckpointPolicy,
 }
 
 /// What a commit wrote.
@@ -197,6 +283,8 @@ impl Store {
             backend,
             location: location.clone(),
             schema_version,
+            signer: None,
+            policy: CheckpointPolicy::default(),
         })
     }
 
@@ -271,7 +359,12 @@ impl Store {
                 })
                 .is_some_and(|o| o.to_value() == *expected)
         };
-        let changeset = self.backend.commit(&batch, &unchanged)?;
+        let ctx = AppendContext {
+            now: at,
+            signer: self.signer.as_ref(),
+            policy: self.policy,
+        };
+        let changeset = self.backend.commit(&batch, &unchanged, &ctx)?;
         Ok(CommitSummary {
             changeset,
             created,
@@ -307,6 +400,7 @@ impl Store {
                     action: row.action,
                     revision: row.revision,
                     changes,
+                    ledger_index: row.ledger_index.and_then(|i| u64::try_from(i).ok()),
                 })
             })
             .collect()

@@ -1,10 +1,139 @@
 //! The PostgreSQL backend, for deployments where several instances share one register.
 
-use crate::{Backend, Batch, HistoryRow, StoreError};
-use postgres::{Client, NoTls};
+use crate::evidence::{EvidenceRecord, NewEvidence};
+use crate::ledger::{
+    self, to_hash, AppendContext, AppendOutcome, EntryRow, LedgerSql, NewEntry, SigningState,
+};
+use crate::{register_change_entry, Backend, Batch, HistoryRow, StoreError};
+use airisk_ledger::tree::NodeId;
+use airisk_ledger::Hash;
+use postgres::{Client, GenericClient, NoTls, Transaction};
 
-pub(crate) const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("migrations/postgres/0001_register.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/postgres/0001_register.sql")),
+    (2, include_str!("migrations/postgres/0002_ledger.sql")),
+];
+
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+struct PgLedger<'a, 'c>(&'a mut Transaction<'c>);
+
+impl LedgerSql for PgLedger<'_, '_> {
+    fn lock_size(&mut self) -> Result<u64, StoreError> {
+        // The row lock sequences appenders from every process sharing the database.
+        let size: i64 = self
+            .0
+            .query_one("SELECT size FROM ledger_state WHERE id = 1 FOR UPDATE", &[])?
+            .get(0);
+        Ok(size as u64)
+    }
+
+    fn subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        subtree_hashes(self.0, nodes)
+    }
+
+    fn insert_entry(
+        &mut self,
+        index: u64,
+        leaf: &[u8],
+        leaf_hash: &Hash,
+        payload: &[u8],
+    ) -> Result<(), StoreError> {
+        let index = int(index);
+        self.0.execute(
+            "INSERT INTO ledger_entries (idx, leaf, leaf_hash) VALUES ($1, $2, $3)",
+            &[&index, &leaf, &&leaf_hash[..]],
+        )?;
+        self.0.execute(
+            "INSERT INTO ledger_payloads (idx, payload) VALUES ($1, $2)",
+            &[&index, &payload],
+        )?;
+        Ok(())
+    }
+
+    fn insert_node(&mut self, node: NodeId, hash: &Hash) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)",
+            &[&i64::from(node.level), &int(node.index), &&hash[..]],
+        )?;
+        Ok(())
+    }
+
+    fn set_size(&mut self, size: u64) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE ledger_state SET size = $1 WHERE id = 1",
+            &[&int(size)],
+        )?;
+        Ok(())
+    }
+
+    fn signing_state(&mut self) -> Result<SigningState, StoreError> {
+        signing_state(self.0)
+    }
+
+    fn insert_checkpoint(&mut self, size: u64, note: &str, at: &str) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO ledger_checkpoints (size, note, created_at) VALUES ($1, $2, $3)",
+            &[&int(size), &note, &at],
+        )?;
+        self.0.execute(
+            "UPDATE ledger_state SET last_checkpoint_at = $1 WHERE id = 1",
+            &[&at],
+        )?;
+        Ok(())
+    }
+}
+
+fn subtree_hashes(
+    client: &mut impl GenericClient,
+    nodes: &[NodeId],
+) -> Result<Vec<Hash>, StoreError> {
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let row = if node.level == 0 {
+            client.query_opt(
+                "SELECT leaf_hash FROM ledger_entries WHERE idx = $1",
+                &[&int(node.index)],
+            )?
+        } else {
+            client.query_opt(
+                "SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2",
+                &[&i64::from(node.level), &int(node.index)],
+            )?
+        };
+        let bytes: Vec<u8> = row
+            .ok_or_else(|| {
+                StoreError::Ledger(format!(
+                    "stored hash of subtree (level {}, index {}) is missing",
+                    node.level, node.index
+                ))
+            })?
+            .get(0);
+        out.push(to_hash(&bytes, "subtree hash")?);
+    }
+    Ok(out)
+}
+
+fn signing_state(client: &mut impl GenericClient) -> Result<SigningState, StoreError> {
+    let row = client.query_one(
+        "SELECT origin, verifier_key, last_checkpoint_at FROM ledger_state WHERE id = 1",
+        &[],
+    )?;
+    let last_checkpoint = client
+        .query_opt(
+            "SELECT size, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1",
+            &[],
+        )?
+        .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)));
+    Ok(SigningState {
+        origin: row.get(0),
+        verifier_key: row.get(1),
+        last_checkpoint,
+        last_checkpoint_at: row.get(2),
+    })
+}
 
 /// Serialises migrations between instances starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x0a1_715c;
@@ -68,6 +197,7 @@ impl Backend for PostgresBackend {
         &mut self,
         batch: &Batch,
         unchanged: &dyn Fn(&str, &str, &serde_json::Value) -> bool,
+        ledger_ctx: &AppendContext,
     ) -> Result<i64, StoreError> {
         let mut tx = self.client.transaction()?;
         let changeset: i64 = tx
@@ -76,6 +206,7 @@ impl Backend for PostgresBackend {
                 &[&batch.at, &batch.actor, &batch.summary],
             )?
             .get(0);
+        let mut revisions = Vec::with_capacity(batch.writes.len());
         for write in &batch.writes {
             // FOR UPDATE holds the row until commit, so a concurrent writer waits and
             // then sees our version, failing its own compare-and-swap.
@@ -112,10 +243,20 @@ impl Backend for PostgresBackend {
                 }
                 _ => return Err(conflict()),
             };
+            revisions.push(revision);
+        }
+        let entries: Vec<NewEntry> = batch
+            .writes
+            .iter()
+            .zip(&revisions)
+            .map(|(w, r)| register_change_entry(batch, w, changeset, *r))
+            .collect();
+        let appended = ledger::append(&mut PgLedger(&mut tx), &entries, ledger_ctx)?;
+        for (offset, (write, revision)) in batch.writes.iter().zip(&revisions).enumerate() {
             let action = if write.create { "create" } else { "update" };
             tx.execute(
-                "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body, ledger_idx)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 &[
                     &changeset,
                     &batch.at,
@@ -123,9 +264,10 @@ impl Backend for PostgresBackend {
                     &write.kind,
                     &write.id,
                     &action,
-                    &revision,
+                    revision,
                     &write.changes,
                     &write.after,
+                    &int(appended.first_index + offset as u64),
                 ],
             )?;
         }
@@ -139,7 +281,7 @@ impl Backend for PostgresBackend {
         id: Option<&str>,
     ) -> Result<Vec<HistoryRow>, StoreError> {
         let rows = self.client.query(
-            "SELECT seq, changeset, at, actor, kind, object_id, action, revision, changes FROM history
+            "SELECT seq, changeset, at, actor, kind, object_id, action, revision, changes, ledger_idx FROM history
              WHERE ($1::TEXT IS NULL OR kind = $1) AND ($2::TEXT IS NULL OR object_id = $2)
              ORDER BY seq",
             &[&kind, &id],
@@ -156,7 +298,183 @@ impl Backend for PostgresBackend {
                 action: r.get(6),
                 revision: r.get(7),
                 changes: r.get(8),
+                ledger_index: r.get(9),
             })
             .collect())
+    }
+
+    fn ledger_append(
+        &mut self,
+        entries: &[NewEntry],
+        ctx: &AppendContext,
+    ) -> Result<AppendOutcome, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let outcome = ledger::append(&mut PgLedger(&mut tx), entries, ctx)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn ledger_checkpoint(&mut self, ctx: &AppendContext) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let mut sql = PgLedger(&mut tx);
+        let size = sql.lock_size()?;
+        let frontier = ledger::frontier(&mut sql, size)?;
+        let Some(signer) = ctx.signer else {
+            return Ok(None);
+        };
+        let cut = ledger::maybe_checkpoint(&mut sql, &frontier, signer, ctx, true)?;
+        tx.commit()?;
+        Ok(cut)
+    }
+
+    fn ledger_set_identity(
+        &mut self,
+        origin: &str,
+        verifier_key: &str,
+    ) -> Result<(String, String), StoreError> {
+        let mut tx = self.client.transaction()?;
+        tx.execute(
+            "UPDATE ledger_state SET origin = $1, verifier_key = $2 WHERE id = 1 AND origin IS NULL",
+            &[&origin, &verifier_key],
+        )?;
+        let row = tx.query_one(
+            "SELECT origin, verifier_key FROM ledger_state WHERE id = 1",
+            &[],
+        )?;
+        let set = (row.get(0), row.get(1));
+        tx.commit()?;
+        Ok(set)
+    }
+
+    fn ledger_state(&mut self) -> Result<(u64, SigningState), StoreError> {
+        let size: i64 = self
+            .client
+            .query_one("SELECT size FROM ledger_state WHERE id = 1", &[])?
+            .get(0);
+        Ok((size as u64, signing_state(&mut self.client)?))
+    }
+
+    fn ledger_rows(&mut self, from: u64, to: u64) -> Result<Vec<EntryRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT e.idx, e.leaf, e.leaf_hash, p.payload, p.erased_at, p.erased_by, p.erased_reason
+             FROM ledger_entries e LEFT JOIN ledger_payloads p ON p.idx = e.idx
+             WHERE e.idx >= $1 AND e.idx < $2 ORDER BY e.idx",
+            &[&int(from), &int(to)],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let erased_at: Option<String> = r.get(4);
+                EntryRow {
+                    index: r.get::<_, i64>(0) as u64,
+                    leaf: r.get(1),
+                    leaf_hash: r.get(2),
+                    payload: r.get(3),
+                    erased: erased_at.map(|at| {
+                        (
+                            at,
+                            r.get::<_, Option<String>>(5).unwrap_or_default(),
+                            r.get::<_, Option<String>>(6).unwrap_or_default(),
+                        )
+                    }),
+                }
+            })
+            .collect())
+    }
+
+    fn ledger_subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        subtree_hashes(&mut self.client, nodes)
+    }
+
+    fn ledger_checkpoints(&mut self) -> Result<Vec<(u64, String, String)>, StoreError> {
+        let rows = self.client.query(
+            "SELECT size, note, created_at FROM ledger_checkpoints ORDER BY size",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn ledger_erase(
+        &mut self,
+        index: u64,
+        at: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.client.execute(
+            "UPDATE ledger_payloads SET payload = NULL, erased_at = $2, erased_by = $3, erased_reason = $4
+             WHERE idx = $1",
+            &[&int(index), &at, &by, &reason],
+        )?;
+        Ok(())
+    }
+
+    fn evidence_add(
+        &mut self,
+        evidence: &NewEvidence,
+        sha256: &str,
+        entry: &NewEntry,
+        at: &str,
+        ctx: &AppendContext,
+    ) -> Result<(i64, AppendOutcome), StoreError> {
+        let mut tx = self.client.transaction()?;
+        tx.execute(
+            "INSERT INTO evidence_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+            &[&sha256, &(evidence.content.len() as i64), &evidence.content],
+        )?;
+        let outcome = ledger::append(&mut PgLedger(&mut tx), std::slice::from_ref(entry), ctx)?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                &[
+                    &sha256,
+                    &evidence.target,
+                    &evidence.file_name,
+                    &evidence.note,
+                    &int(outcome.first_index),
+                    &at,
+                    &entry.actor,
+                ],
+            )?
+            .get(0);
+        tx.commit()?;
+        Ok((id, outcome))
+    }
+
+    fn evidence_list(&mut self, target: Option<&str>) -> Result<Vec<EvidenceRecord>, StoreError> {
+        let rows = self.client.query(
+            "SELECT e.id, e.sha256, b.size, e.target, e.file_name, e.note, e.ledger_idx, e.created_at, e.created_by
+             FROM evidence e JOIN evidence_blobs b ON b.sha256 = e.sha256
+             WHERE ($1::TEXT IS NULL OR e.target = $1) ORDER BY e.id",
+            &[&target],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EvidenceRecord {
+                id: r.get(0),
+                sha256: r.get(1),
+                size: r.get::<_, i64>(2) as u64,
+                target: r.get(3),
+                file_name: r.get(4),
+                note: r.get(5),
+                ledger_index: r.get::<_, i64>(6) as u64,
+                created_at: r.get(7),
+                created_by: r.get(8),
+            })
+            .collect())
+    }
+
+    fn evidence_content(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT content FROM evidence_blobs WHERE sha256 = $1",
+                &[&sha256],
+            )?
+            .map(|r| r.get(0)))
     }
 }

@@ -1,11 +1,138 @@
 //! The embedded SQLite backend.
 
-use crate::{Backend, Batch, HistoryRow, StoreError};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use crate::evidence::{EvidenceRecord, NewEvidence};
+use crate::ledger::{
+    self, to_hash, AppendContext, AppendOutcome, EntryRow, LedgerSql, NewEntry, SigningState,
+};
+use crate::{register_change_entry, Backend, Batch, HistoryRow, StoreError};
+use airisk_ledger::tree::NodeId;
+use airisk_ledger::Hash;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
-pub(crate) const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("migrations/sqlite/0001_register.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_register.sql")),
+    (2, include_str!("migrations/sqlite/0002_ledger.sql")),
+];
+
+/// SQLite stores integers as i64; ledger sizes and indices never come near 2^63.
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+struct SqliteLedger<'a, 'c>(&'a Transaction<'c>);
+
+impl LedgerSql for SqliteLedger<'_, '_> {
+    fn lock_size(&mut self) -> Result<u64, StoreError> {
+        // The transaction is IMMEDIATE: it already holds the write lock.
+        let size: i64 =
+            self.0
+                .query_row("SELECT size FROM ledger_state WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(size as u64)
+    }
+
+    fn subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        subtree_hashes(self.0, nodes)
+    }
+
+    fn insert_entry(
+        &mut self,
+        index: u64,
+        leaf: &[u8],
+        leaf_hash: &Hash,
+        payload: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut entry = self.0.prepare_cached(
+            "INSERT INTO ledger_entries (idx, leaf, leaf_hash) VALUES (?1, ?2, ?3)",
+        )?;
+        entry.execute(params![int(index), leaf, &leaf_hash[..]])?;
+        let mut body = self
+            .0
+            .prepare_cached("INSERT INTO ledger_payloads (idx, payload) VALUES (?1, ?2)")?;
+        body.execute(params![int(index), payload])?;
+        Ok(())
+    }
+
+    fn insert_node(&mut self, node: NodeId, hash: &Hash) -> Result<(), StoreError> {
+        let mut stmt = self
+            .0
+            .prepare_cached("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
+        stmt.execute(params![node.level, int(node.index), &hash[..]])?;
+        Ok(())
+    }
+
+    fn set_size(&mut self, size: u64) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE ledger_state SET size = ?1 WHERE id = 1",
+            params![int(size)],
+        )?;
+        Ok(())
+    }
+
+    fn signing_state(&mut self) -> Result<SigningState, StoreError> {
+        signing_state(self.0)
+    }
+
+    fn insert_checkpoint(&mut self, size: u64, note: &str, at: &str) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO ledger_checkpoints (size, note, created_at) VALUES (?1, ?2, ?3)",
+            params![int(size), note, at],
+        )?;
+        self.0.execute(
+            "UPDATE ledger_state SET last_checkpoint_at = ?1 WHERE id = 1",
+            params![at],
+        )?;
+        Ok(())
+    }
+}
+
+fn subtree_hashes(conn: &Connection, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+    let mut leaf = conn.prepare_cached("SELECT leaf_hash FROM ledger_entries WHERE idx = ?1")?;
+    let mut inner =
+        conn.prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")?;
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let found: Option<Vec<u8>> = if node.level == 0 {
+            leaf.query_row(params![int(node.index)], |r| r.get(0))
+                .optional()?
+        } else {
+            inner
+                .query_row(params![node.level, int(node.index)], |r| r.get(0))
+                .optional()?
+        };
+        let bytes = found.ok_or_else(|| {
+            StoreError::Ledger(format!(
+                "stored hash of subtree (level {}, index {}) is missing",
+                node.level, node.index
+            ))
+        })?;
+        out.push(to_hash(&bytes, "subtree hash")?);
+    }
+    Ok(out)
+}
+
+fn signing_state(conn: &Connection) -> Result<SigningState, StoreError> {
+    let (origin, verifier_key, last_checkpoint_at) = conn.query_row(
+        "SELECT origin, verifier_key, last_checkpoint_at FROM ledger_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let last_checkpoint = conn
+        .query_row(
+            "SELECT size, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(SigningState {
+        origin,
+        verifier_key,
+        last_checkpoint,
+        last_checkpoint_at,
+    })
+}
 
 pub(crate) struct SqliteBackend {
     conn: Connection,
@@ -75,6 +202,7 @@ impl Backend for SqliteBackend {
         &mut self,
         batch: &Batch,
         unchanged: &dyn Fn(&str, &str, &serde_json::Value) -> bool,
+        ledger_ctx: &AppendContext,
     ) -> Result<i64, StoreError> {
         let tx = self
             .conn
@@ -84,6 +212,7 @@ impl Backend for SqliteBackend {
             params![batch.at, batch.actor, batch.summary],
         )?;
         let changeset = tx.last_insert_rowid();
+        let mut revisions = Vec::with_capacity(batch.writes.len());
         for write in &batch.writes {
             let stored: Option<(String, i64)> = tx
                 .query_row(
@@ -117,9 +246,19 @@ impl Backend for SqliteBackend {
                 }
                 _ => return Err(conflict()),
             };
+            revisions.push(revision);
+        }
+        let entries: Vec<NewEntry> = batch
+            .writes
+            .iter()
+            .zip(&revisions)
+            .map(|(w, r)| register_change_entry(batch, w, changeset, *r))
+            .collect();
+        let appended = ledger::append(&mut SqliteLedger(&tx), &entries, ledger_ctx)?;
+        for (offset, (write, revision)) in batch.writes.iter().zip(&revisions).enumerate() {
             tx.execute(
-                "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body, ledger_idx)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     changeset,
                     batch.at,
@@ -129,7 +268,8 @@ impl Backend for SqliteBackend {
                     if write.create { "create" } else { "update" },
                     revision,
                     write.changes,
-                    write.after
+                    write.after,
+                    int(appended.first_index + offset as u64)
                 ],
             )?;
         }
@@ -143,7 +283,7 @@ impl Backend for SqliteBackend {
         id: Option<&str>,
     ) -> Result<Vec<HistoryRow>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT seq, changeset, at, actor, kind, object_id, action, revision, changes FROM history
+            "SELECT seq, changeset, at, actor, kind, object_id, action, revision, changes, ledger_idx FROM history
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR object_id = ?2)
              ORDER BY seq",
         )?;
@@ -158,8 +298,181 @@ impl Backend for SqliteBackend {
                 action: r.get(6)?,
                 revision: r.get(7)?,
                 changes: r.get(8)?,
+                ledger_index: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn ledger_append(
+        &mut self,
+        entries: &[NewEntry],
+        ctx: &AppendContext,
+    ) -> Result<AppendOutcome, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcome = ledger::append(&mut SqliteLedger(&tx), entries, ctx)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn ledger_checkpoint(&mut self, ctx: &AppendContext) -> Result<Option<u64>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut sql = SqliteLedger(&tx);
+        let size = sql.lock_size()?;
+        let frontier = ledger::frontier(&mut sql, size)?;
+        let Some(signer) = ctx.signer else {
+            return Ok(None);
+        };
+        let cut = ledger::maybe_checkpoint(&mut sql, &frontier, signer, ctx, true)?;
+        tx.commit()?;
+        Ok(cut)
+    }
+
+    fn ledger_set_identity(
+        &mut self,
+        origin: &str,
+        verifier_key: &str,
+    ) -> Result<(String, String), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE ledger_state SET origin = ?1, verifier_key = ?2 WHERE id = 1 AND origin IS NULL",
+            params![origin, verifier_key],
+        )?;
+        let set = tx.query_row(
+            "SELECT origin, verifier_key FROM ledger_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        tx.commit()?;
+        Ok(set)
+    }
+
+    fn ledger_state(&mut self) -> Result<(u64, SigningState), StoreError> {
+        let size: i64 =
+            self.conn
+                .query_row("SELECT size FROM ledger_state WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?;
+        Ok((size as u64, signing_state(&self.conn)?))
+    }
+
+    fn ledger_rows(&mut self, from: u64, to: u64) -> Result<Vec<EntryRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.idx, e.leaf, e.leaf_hash, p.payload, p.erased_at, p.erased_by, p.erased_reason
+             FROM ledger_entries e LEFT JOIN ledger_payloads p ON p.idx = e.idx
+             WHERE e.idx >= ?1 AND e.idx < ?2 ORDER BY e.idx",
+        )?;
+        let rows = stmt.query_map(params![int(from), int(to)], |r| {
+            let erased_at: Option<String> = r.get(4)?;
+            Ok(EntryRow {
+                index: r.get::<_, i64>(0)? as u64,
+                leaf: r.get(1)?,
+                leaf_hash: r.get(2)?,
+                payload: r.get(3)?,
+                erased: match erased_at {
+                    Some(at) => Some((
+                        at,
+                        r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                        r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                    )),
+                    None => None,
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn ledger_subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        subtree_hashes(&self.conn, nodes)
+    }
+
+    fn ledger_checkpoints(&mut self) -> Result<Vec<(u64, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT size, note, created_at FROM ledger_checkpoints ORDER BY size")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn ledger_erase(
+        &mut self,
+        index: u64,
+        at: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE ledger_payloads SET payload = NULL, erased_at = ?2, erased_by = ?3, erased_reason = ?4
+             WHERE idx = ?1",
+            params![int(index), at, by, reason],
+        )?;
+        Ok(())
+    }
+
+    fn evidence_add(
+        &mut self,
+        evidence: &NewEvidence,
+        sha256: &str,
+        entry: &NewEntry,
+        at: &str,
+        ctx: &AppendContext,
+    ) -> Result<(i64, AppendOutcome), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO evidence_blobs (sha256, size, content) VALUES (?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING",
+            params![sha256, evidence.content.len() as i64, evidence.content],
+        )?;
+        let outcome = ledger::append(&mut SqliteLedger(&tx), std::slice::from_ref(entry), ctx)?;
+        tx.execute(
+            "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![sha256, evidence.target, evidence.file_name, evidence.note, int(outcome.first_index), at, entry.actor],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok((id, outcome))
+    }
+
+    fn evidence_list(&mut self, target: Option<&str>) -> Result<Vec<EvidenceRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, e.sha256, b.size, e.target, e.file_name, e.note, e.ledger_idx, e.created_at, e.created_by
+             FROM evidence e JOIN evidence_blobs b ON b.sha256 = e.sha256
+             WHERE (?1 IS NULL OR e.target = ?1) ORDER BY e.id",
+        )?;
+        let rows = stmt.query_map(params![target], |r| {
+            Ok(EvidenceRecord {
+                id: r.get(0)?,
+                sha256: r.get(1)?,
+                size: r.get::<_, i64>(2)? as u64,
+                target: r.get(3)?,
+                file_name: r.get(4)?,
+                note: r.get(5)?,
+                ledger_index: r.get::<_, i64>(6)? as u64,
+                created_at: r.get(7)?,
+                created_by: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn evidence_content(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT content FROM evidence_blobs WHERE sha256 = ?1",
+                params![sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 }
