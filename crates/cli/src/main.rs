@@ -22,6 +22,10 @@ struct Cli {
     /// The date to evaluate reviews and deadlines against (YYYY-MM-DD); defaults to today.
     #[arg(long, global = true, env = "AIRISK_TODAY", value_name = "DATE")]
     today: Option<String>,
+    /// The private key that signs ledger checkpoints (created by `airisk init`); default:
+    /// beside the SQLite file (DB.ledger-key), or ./airisk-ledger.key for PostgreSQL.
+    #[arg(long, global = true, env = "AIRISK_LEDGER_KEY", value_name = "PATH")]
+    ledger_key: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +54,12 @@ enum Command {
     Screening(commands::screening::ScreeningArgs),
     /// What needs attention: overdue reviews and treatments, nonconformities, unapproved risks.
     Due(commands::due::DueArgs),
+    /// The tamper-evident ledger: verify, checkpoints, proofs, bundles.
+    #[command(subcommand)]
+    Ledger(commands::ledger::LedgerCommand),
+    /// Evidence files linked to risks, treatments, systems and controls.
+    #[command(subcommand)]
+    Evidence(commands::evidence::EvidenceCommand),
     /// Print the JSON Schema of register files.
     Schema,
 }
@@ -57,22 +67,27 @@ enum Command {
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
-    let result = Context::new(cli.db, cli.actor, cli.today).and_then(|ctx| match cli.command {
-        Command::Init => commands::init::run(&ctx),
-        Command::Demo(args) => commands::demo::run(&ctx, args),
-        Command::Apply(args) => commands::apply::run(&ctx, args),
-        Command::Export(args) => commands::export::run(&ctx, args),
-        Command::System(command) => commands::system::run(&ctx, command),
-        Command::Risk(command) => commands::risk::run(&ctx, command),
-        Command::History(args) => commands::history::run(&ctx, args),
-        Command::Matrix(args) => commands::matrix::run(&ctx, args),
-        Command::Screening(args) => commands::screening::run(&ctx, args),
-        Command::Due(args) => commands::due::run(&ctx, args),
-        Command::Schema => {
-            print!("{}", airisk_regfile::register_file_schema());
-            Ok(ExitCode::SUCCESS)
-        }
-    });
+    let result =
+        Context::new(cli.db, cli.actor, cli.today, cli.ledger_key).and_then(|ctx| {
+            match cli.command {
+                Command::Init => commands::init::run(&ctx),
+                Command::Demo(args) => commands::demo::run(&ctx, args),
+                Command::Apply(args) => commands::apply::run(&ctx, args),
+                Command::Export(args) => commands::export::run(&ctx, args),
+                Command::System(command) => commands::system::run(&ctx, command),
+                Command::Risk(command) => commands::risk::run(&ctx, command),
+                Command::History(args) => commands::history::run(&ctx, args),
+                Command::Matrix(args) => commands::matrix::run(&ctx, args),
+                Command::Screening(args) => commands::screening::run(&ctx, args),
+                Command::Due(args) => commands::due::run(&ctx, args),
+                Command::Ledger(command) => commands::ledger::run(&ctx, command),
+                Command::Evidence(command) => commands::evidence::run(&ctx, command),
+                Command::Schema => {
+                    print!("{}", airisk_regfile::register_file_schema());
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        });
     match result {
         Ok(code) => code,
         Err(error) => {

@@ -32,11 +32,15 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         }
         None => temp.path().join("demo.db"),
     };
+    let mut key = path.as_os_str().to_owned();
+    key.push(".ledger-key");
     let demo = Context {
         location: Location::Sqlite(path.clone()),
         actor: ctx.actor.clone(),
         today: ctx.today,
+        ledger_key: key.into(),
     };
+    crate::commands::init::ensure_ledger_key(&demo)?;
     let sources = EXAMPLE_REGISTER
         .iter()
         .map(|(name, text)| {

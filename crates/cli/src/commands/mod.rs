@@ -3,9 +3,11 @@
 pub mod apply;
 pub mod demo;
 pub mod due;
+pub mod evidence;
 pub mod export;
 pub mod history;
 pub mod init;
+pub mod ledger;
 pub mod matrix;
 pub mod risk;
 pub mod screening;

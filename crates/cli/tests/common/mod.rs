@@ -12,7 +12,8 @@ pub const TODAY: &str = "2026-11-22";
 pub struct Db {
     pub url: String,
     pub backend: &'static str,
-    _dir: Option<tempfile::TempDir>,
+    /// Holds the SQLite file (if any) and the ledger key.
+    dir: tempfile::TempDir,
 }
 
 impl Db {
@@ -25,12 +26,26 @@ impl Db {
         let mut cmd = Command::cargo_bin("airisk").expect("binary built");
         cmd.env("AIRISK_TODAY", TODAY)
             .env("AIRISK_USER", "tester")
+            .env("AIRISK_LEDGER_KEY", self.key_path())
             .env("NO_COLOR", "1")
             .env_remove("AIRISK_DB")
             .arg("--db")
             .arg(&self.url)
             .args(args);
         cmd
+    }
+
+    /// The ledger signing key file this database's commands use.
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.path().join("ledger.key")
+    }
+
+    /// The SQLite file, for tests that tamper with it.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self.location() {
+            Location::Sqlite(path) => Some(path),
+            Location::Postgres(_) => None,
+        }
     }
 
     /// Everything stored: the register and the full history.
@@ -45,18 +60,12 @@ impl Db {
 
 /// Runs `test` once on SQLite and once on PostgreSQL (when a test server is configured).
 pub fn on_each_backend(test: impl Fn(&Db)) {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Db {
-        url: dir.path().join("airisk.db").display().to_string(),
-        backend: "sqlite",
-        _dir: Some(dir),
-    };
-    test(&sqlite);
+    test(&sqlite_db());
     if let Some(Location::Postgres(url)) = testing::fresh_postgres() {
         test(&Db {
             url,
             backend: "postgres",
-            _dir: None,
+            dir: tempfile::tempdir().unwrap(),
         });
     }
 }
@@ -66,7 +75,7 @@ pub fn sqlite_db() -> Db {
     Db {
         url: dir.path().join("airisk.db").display().to_string(),
         backend: "sqlite",
-        _dir: Some(dir),
+        dir,
     }
 }
 
