@@ -118,10 +118,12 @@ pub struct LogVerifier {
     threads: usize,
 }
 
-struct Leaf {
-    hash: Hash,
-    index: Option<u64>,
-    error: Option<String>,
+/// Per-leaf results of the bulk pass, kept in flat arrays to limit memory traffic.
+struct Decoded {
+    hashes: Vec<Hash>,
+    indexes: Vec<Option<u64>>,
+    /// (position, reason) of undecodable leaves, in position order.
+    errors: Vec<(usize, String)>,
 }
 
 impl LogVerifier {
@@ -186,32 +188,32 @@ impl LogVerifier {
             }
         }
         let mut first_structural: Option<u64> = None;
-        for (i, leaf) in decoded.iter().enumerate() {
-            let i = i as u64;
+        let mut errors = decoded.errors.iter().peekable();
+        for (i, hash) in decoded.hashes.iter().enumerate() {
             let mut note = |f: Finding| {
                 if first_structural.is_none() {
                     first_structural = Some(f.index);
                 }
                 findings.push(f);
             };
-            if let Some(e) = &leaf.error {
+            if let Some((_, e)) = errors.next_if(|(p, _)| *p == i) {
                 note(Finding {
-                    index: i,
+                    index: i as u64,
                     diagnosis: Diagnosis::Modified,
                     checkpoint: None,
                     detail: format!("entry cannot be decoded: {e}"),
                 });
                 continue;
             }
-            if let Some(stored) = stored_leaf_hashes.and_then(|s| s.get(i as usize)) {
-                if stored != &leaf.hash {
+            if let Some(stored) = stored_leaf_hashes.and_then(|s| s.get(i)) {
+                if stored != hash {
                     note(Finding {
-                        index: i,
+                        index: i as u64,
                         diagnosis: Diagnosis::Modified,
                         checkpoint: None,
                         detail: format!(
                             "entry hashes to {}, stored leaf hash is {}",
-                            to_hex(&leaf.hash),
+                            to_hex(hash),
                             to_hex(stored)
                         ),
                     });
@@ -219,16 +221,15 @@ impl LogVerifier {
             }
         }
         // Index order: only the first disagreement matters, the rest follows from it.
-        if let Some(pos) = decoded
+        let indexes = &decoded.indexes;
+        if let Some(pos) = indexes
             .iter()
             .enumerate()
-            .position(|(i, l)| l.index.is_some_and(|x| x != i as u64))
+            .position(|(i, x)| x.is_some_and(|x| x != i as u64))
         {
-            let claimed = decoded[pos].index.unwrap_or_default();
+            let claimed = indexes[pos].unwrap_or_default();
             let expected = pos as u64;
-            let later = decoded[pos + 1..]
-                .iter()
-                .position(|l| l.index == Some(expected));
+            let later = indexes[pos + 1..].iter().position(|x| *x == Some(expected));
             let (diagnosis, detail) = match later {
                 Some(off) => (
                     Diagnosis::Reordered,
@@ -256,8 +257,7 @@ impl LogVerifier {
         }
 
         // 2. Recompute the tree.
-        let hashes: Vec<Hash> = decoded.into_iter().map(|l| l.hash).collect();
-        let tree = MemoryTree::from_leaf_hashes(hashes, self.threads);
+        let tree = MemoryTree::from_leaf_hashes(decoded.hashes, self.threads);
 
         // 3. Checkpoints: signature, origin, then against the tree and each other.
         let mut good: Vec<(usize, SignedCheckpoint)> = Vec::new();
@@ -428,40 +428,49 @@ impl LogVerifier {
         })
     }
 
-    fn hash_leaves<L: AsRef<[u8]> + Sync>(&self, leaves: &[L]) -> Vec<Leaf> {
-        let one = |l: &L| {
-            let data = l.as_ref();
-            let hash = leaf_hash(data);
-            match EntryRef::decode(data) {
-                Ok(e) => Leaf {
-                    hash,
-                    index: Some(e.index),
-                    error: None,
-                },
-                Err(e) => Leaf {
-                    hash,
-                    index: None,
-                    error: Some(e.to_string()),
-                },
-            }
-        };
-        if self.threads == 1 || leaves.len() < 8192 {
-            return leaves.iter().map(one).collect();
-        }
-        let chunk = leaves.len().div_ceil(self.threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = leaves
-                .chunks(chunk)
-                .map(|c| s.spawn(move || c.iter().map(one).collect::<Vec<Leaf>>()))
-                .collect();
-            let mut out = Vec::with_capacity(leaves.len());
-            for h in handles {
-                match h.join() {
-                    Ok(v) => out.extend(v),
-                    Err(p) => std::panic::resume_unwind(p),
+    fn hash_leaves<L: AsRef<[u8]> + Sync>(&self, leaves: &[L]) -> Decoded {
+        let n = leaves.len();
+        let mut hashes = vec![[0u8; 32]; n];
+        let mut indexes = vec![None; n];
+        // Hashes and decodes one contiguous run of leaves starting at position `base`.
+        let run = |base: usize, ls: &[L], hs: &mut [Hash], xs: &mut [Option<u64>]| {
+            let mut errs = Vec::new();
+            for (j, ((l, h), x)) in ls.iter().zip(hs).zip(xs).enumerate() {
+                let data = l.as_ref();
+                *h = leaf_hash(data);
+                match EntryRef::decode(data) {
+                    Ok(e) => *x = Some(e.index),
+                    Err(e) => errs.push((base + j, e.to_string())),
                 }
             }
-            out
-        })
+            errs
+        };
+        let errors = if self.threads == 1 || n < 8192 {
+            run(0, leaves, &mut hashes, &mut indexes)
+        } else {
+            let chunk = n.div_ceil(self.threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = leaves
+                    .chunks(chunk)
+                    .zip(hashes.chunks_mut(chunk))
+                    .zip(indexes.chunks_mut(chunk))
+                    .enumerate()
+                    .map(|(k, ((ls, hs), xs))| s.spawn(move || run(k * chunk, ls, hs, xs)))
+                    .collect();
+                let mut all = Vec::new();
+                for h in handles {
+                    match h.join() {
+                        Ok(v) => all.extend(v),
+                        Err(p) => std::panic::resume_unwind(p),
+                    }
+                }
+                all
+            })
+        };
+        Decoded {
+            hashes,
+            indexes,
+            errors,
+        }
     }
 }

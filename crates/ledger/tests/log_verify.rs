@@ -240,3 +240,22 @@ fn large_log_parallel_matches_serial() {
         .unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn parallel_path_reports_positions() {
+    let mut l = log(20_000, &[20_000]);
+    l.leaves[15_001].truncate(3);
+    l.leaves[17_000][0] = 9;
+    for threads in [1, 3] {
+        let f = fail(
+            verifier(&l)
+                .threads(threads)
+                .verify(&l.leaves, None, &l.checkpoints),
+        );
+        assert_eq!(
+            (f.first.index, f.first.diagnosis),
+            (15_001, Diagnosis::Modified)
+        );
+        assert!(f.findings.iter().any(|x| x.index == 17_000));
+    }
+}
