@@ -315,6 +315,21 @@ pub fn evaluate_pii(guard: &Guard, rows: &[PiiRow]) -> Report {
     }
 }
 
+/// Evaluates a dataset (injection or PII, detected from its first row) and returns the tables.
+pub fn evaluate_dataset(guard: &Guard, jsonl: &str) -> Result<Vec<Report>> {
+    Ok(match detect_kind(jsonl)? {
+        DatasetKind::Injection => {
+            let rows: Vec<InjectionRow> = parse_jsonl(jsonl)?;
+            let preds = predict_injection(guard, &rows);
+            injection_reports(&rows, &preds, "injection/jailbreak detection")
+        }
+        DatasetKind::Pii => {
+            let rows: Vec<PiiRow> = parse_jsonl(jsonl)?;
+            vec![evaluate_pii(guard, &rows)]
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ fn prompt(g: &Guard, text: &str) -> airisk_guard::Decision {
 fn benign_prompt_is_allowed() {
     let d = prompt(
         &guard(),
-        "What is the capital of France? Answer in one word.",
+        "Which river flows through Budapest? Keep it short.",
     );
     assert_eq!(d.action, Action::Allow, "{:?}", d.findings);
     assert!(d.findings.is_empty());

@@ -43,7 +43,7 @@ fn parse_args() -> Result<Args, String> {
         report: None,
         epochs: 8,
         bits: 18,
-        target_fpr: 0.01,
+        target_fpr: 0.015,
         dump: None,
         window: 256,
         stride: 128,
