@@ -13,6 +13,7 @@ use base64::Engine as _;
 use crate::error::{LedgerError, Result};
 use crate::hash::Hash;
 use crate::note::{Note, SignerKey, VerifierKey};
+use crate::tree::verify_consistency;
 
 /// A checkpoint body: origin, tree size, root hash and optional extension lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +116,19 @@ impl Checkpoint {
         })
     }
 
+    /// Checks that `self` extends `older`: same origin, size not smaller, and `proof` (an
+    /// RFC 9162 consistency proof from `older.size` to `self.size`) links the roots.
+    /// A log calls this before signing a new checkpoint, so it never signs a fork.
+    pub fn check_extends(&self, older: &Checkpoint, proof: &[Hash]) -> Result<()> {
+        if self.origin != older.origin {
+            return Err(bad(format!(
+                "origin {:?} differs from the older checkpoint's {:?}",
+                self.origin, older.origin
+            )));
+        }
+        verify_consistency(older.size, self.size, &older.root, &self.root, proof)
+    }
+
     /// Signs the checkpoint, returning the complete signed note.
     pub fn sign(&self, key: &SignerKey) -> Result<String> {
         key.sign_note(&self.to_text()?)
@@ -169,6 +183,22 @@ mod tests {
         let mut e = c.clone();
         e.extensions.push("ext".into());
         assert_eq!(Checkpoint::parse(&e.to_text().unwrap()).unwrap(), e);
+    }
+
+    #[test]
+    fn extends() {
+        use crate::compact::MemoryTree;
+        use crate::hash::leaf_hash;
+        let t = MemoryTree::from_leaf_hashes((0..9u8).map(|i| leaf_hash(&[i])).collect(), 1);
+        let old = Checkpoint::new("o", 5, t.root_at(5).unwrap());
+        let new = Checkpoint::new("o", 9, t.root());
+        let p = t.consistency_proof(5, 9).unwrap();
+        new.check_extends(&old, &p).unwrap();
+        assert!(old.check_extends(&new, &p).is_err());
+        let forked = Checkpoint::new("o", 9, [1; 32]);
+        assert!(forked.check_extends(&old, &p).is_err());
+        let other = Checkpoint::new("p", 9, t.root());
+        assert!(other.check_extends(&old, &p).is_err());
     }
 
     #[test]
