@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 /// A SHA-256 digest: a leaf hash, a node hash, a root or a payload hash.
 pub type Hash = [u8; 32];
 
-/// Length in bytes of a [`Hash`].
+/// Length in bytes of a [`Hash`](type@Hash).
 pub const HASH_LEN: usize = 32;
 
 /// Domain-separation prefix of a leaf hash (RFC 9162 §2.1.1).
