@@ -105,11 +105,18 @@ pub struct Segment {
     map: Vec<(u32, u32)>,
     /// For derived segments: the original range the whole segment stands for.
     whole: (usize, usize),
+    /// `text` is byte-identical to the original (pure ASCII input): offsets map to themselves.
+    identity: bool,
 }
 
 impl Segment {
     /// Maps a byte range of `self.text` to a char-aligned byte range of the original text.
     pub fn to_original(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.identity {
+            let len = self.text.len();
+            let s = start.min(len);
+            return (s, end.clamp(s, len));
+        }
         if self.origin != Origin::Primary || self.map.is_empty() {
             return self.whole;
         }
@@ -161,6 +168,24 @@ pub struct ScanText {
 
 /// Normalises `original` into scan segments.
 pub fn prepare(original: &str, opts: &NormalizeOptions) -> ScanText {
+    // Fast path: ASCII text has no invisible characters, homoglyphs or NFKC changes.
+    if original.is_ascii() {
+        let mut segments = vec![Segment {
+            text: original.to_string(),
+            origin: Origin::Primary,
+            map: Vec::new(),
+            whole: (0, original.len()),
+            identity: true,
+        }];
+        if opts.max_decode_depth > 0 {
+            decode_segments(&mut segments, opts);
+        }
+        return ScanText {
+            segments,
+            invisible: Vec::new(),
+            original_len: original.len(),
+        };
+    }
     let mut text = String::with_capacity(original.len());
     let mut map: Vec<(u32, u32)> = Vec::with_capacity(original.len());
     let mut invisible: Vec<InvisibleRun> = Vec::new();
@@ -214,6 +239,7 @@ pub fn prepare(original: &str, opts: &NormalizeOptions) -> ScanText {
         origin: Origin::Primary,
         map,
         whole: (0, original.len()),
+        identity: false,
     }];
     if let Some(range) = smuggled_range {
         if !smuggled.is_empty() {
@@ -222,6 +248,7 @@ pub fn prepare(original: &str, opts: &NormalizeOptions) -> ScanText {
                 origin: Origin::TagSmuggled,
                 map: Vec::new(),
                 whole: range,
+                identity: false,
             });
         }
     }
@@ -351,7 +378,8 @@ fn decode_segments(segments: &mut Vec<Segment>, opts: &NormalizeOptions) {
                     }
                 }
                 // rot13: only where the text names it, to avoid decoding every text.
-                if depth == 1 && idx == 0 {
+                let names_rot = bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"rot"));
+                if depth == 1 && idx == 0 && names_rot {
                     let lower = seg.text.to_ascii_lowercase();
                     if lower.contains("rot13")
                         || lower.contains("rot-13")
@@ -375,6 +403,7 @@ fn decode_segments(segments: &mut Vec<Segment>, opts: &NormalizeOptions) {
                     origin: Origin::Decoded { encoding, depth },
                     map: Vec::new(),
                     whole,
+                    identity: false,
                 });
             }
         }
@@ -396,6 +425,14 @@ mod tests {
         assert_eq!(t.segments[0].text, "ignore");
         assert_eq!(t.invisible.len(), 1);
         assert_eq!(t.segments[0].to_original(0, 6), (0, s.len()));
+    }
+
+    #[test]
+    fn ascii_fast_path_maps_identically() {
+        let t = prepare("plain ascii text", &NormalizeOptions::default());
+        assert_eq!(t.segments[0].text, "plain ascii text");
+        assert_eq!(t.segments[0].to_original(6, 11), (6, 11));
+        assert_eq!(t.segments[0].to_original(50, 60), (16, 16));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! score (whole-word matches only, so "public" never boosts a licence number). Overlapping
 //! candidates keep the highest score.
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 use super::{Detector, Hit, Subject};
@@ -76,7 +76,38 @@ pub struct Pii {
     hetu: Regex,
     bsn: Regex,
     words: Regex,
+    /// One pass over the text tells which candidate patterns can match at all.
+    set: RegexSet,
 }
+
+const P_EMAIL: &str = r"(?i-u)\b[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?)*\.[a-z]{2,24}\b";
+const P_CARD: &str = r"(?-u)\b\d(?:[ \-]?\d){11,18}\b";
+const P_IBAN: &str = r"(?i-u)\b[a-z]{2}\d{2}(?:[ ]?[a-z0-9]){11,30}\b";
+const P_SSN: &str = r"(?-u)\b(\d{3})([\- ]?)(\d{2})([\- ]?)(\d{4})\b";
+const P_IPV4: &str =
+    r"(?-u)\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b";
+const P_IPV6: &str = r"(?i-u)(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?::[0-9a-f]{1,4}){0,6}|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}";
+const P_PHONE: &str =
+    r"(?i-u)(?:\+|\b00|\()?\d[\d \t().\-]{4,20}\d(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,5})?\b";
+const P_NANP: &str = r"(?-u)^(?:\+?1[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}";
+const P_DNI: &str = r"(?i-u)\b([xyz]?)(\d{7,8})[ \-]?([a-z])\b";
+const P_HETU: &str = r"(?i-u)\b(\d{6})([+\-a-fu-y])(\d{3})([0-9a-y])\b";
+const P_BSN: &str = r"(?-u)\b\d{9}\b";
+
+/// Patterns of the one-pass prefilter, in the order of `SET_*` indices.
+const SET_PATTERNS: &[&str] = &[
+    P_EMAIL, P_CARD, P_IBAN, P_SSN, P_IPV4, P_IPV6, P_PHONE, P_DNI, P_HETU, P_BSN,
+];
+const SET_EMAIL: usize = 0;
+const SET_CARD: usize = 1;
+const SET_IBAN: usize = 2;
+const SET_SSN: usize = 3;
+const SET_IPV4: usize = 4;
+const SET_IPV6: usize = 5;
+const SET_PHONE: usize = 6;
+const SET_DNI: usize = 7;
+const SET_HETU: usize = 8;
+const SET_BSN: usize = 9;
 
 fn re(p: &str) -> Regex {
     Regex::new(p).expect("built-in PII pattern compiles")
@@ -110,25 +141,18 @@ impl Pii {
             enabled,
             boost: opts.context_boost,
             window: opts.context_window.min(256),
-            email: re(
-                r"(?i)\b[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?)*\.[a-z]{2,24}\b",
-            ),
-            card: re(r"\b\d(?:[ \-]?\d){11,18}\b"),
-            iban: re(r"(?i)\b[a-z]{2}\d{2}(?:[ ]?[a-z0-9]){11,30}\b"),
-            ssn: re(r"\b(\d{3})([\- ]?)(\d{2})([\- ]?)(\d{4})\b"),
-            ipv4: re(
-                r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b",
-            ),
-            ipv6: re(
-                r"(?i)(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?::[0-9a-f]{1,4}){0,6}|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}",
-            ),
-            phone: re(
-                r"(?i)(?:\+|\b00|\()?\d[\d \t().\-]{4,20}\d(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,5})?\b",
-            ),
-            nanp: re(r"^(?:\+?1[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}"),
-            dni: re(r"(?i)\b([xyz]?)(\d{7,8})[ \-]?([a-z])\b"),
-            hetu: re(r"(?i)\b(\d{6})([+\-a-fu-y])(\d{3})([0-9a-y])\b"),
-            bsn: re(r"\b\d{9}\b"),
+            email: re(P_EMAIL),
+            card: re(P_CARD),
+            iban: re(P_IBAN),
+            ssn: re(P_SSN),
+            ipv4: re(P_IPV4),
+            ipv6: re(P_IPV6),
+            phone: re(P_PHONE),
+            nanp: re(P_NANP),
+            dni: re(P_DNI),
+            hetu: re(P_HETU),
+            bsn: re(P_BSN),
+            set: RegexSet::new(SET_PATTERNS).expect("built-in PII patterns compile"),
             words: re(r"[a-z]+"),
         })
     }
@@ -150,14 +174,18 @@ impl Pii {
     }
 
     fn scan_segment(&self, si: usize, text: &str, out: &mut Vec<Hit>) {
+        let found = self.set.matches(text);
+        if !found.matched_any() {
+            return;
+        }
         let lower = super::ascii_lower(text);
         let mut cands: Vec<Hit> = Vec::new();
-        if self.on("email") && text.contains('@') {
+        if self.on("email") && text.contains('@') && found.matched(SET_EMAIL) {
             for m in self.email.find_iter(text) {
                 cands.push(Hit::seg("email", "pii.email", si, m.start(), m.end(), 0.95));
             }
         }
-        if self.on("credit_card") {
+        if self.on("credit_card") && found.matched(SET_CARD) {
             for m in self.card.find_iter(text) {
                 let digits: Vec<u8> = m
                     .as_str()
@@ -194,7 +222,7 @@ impl Pii {
                 ));
             }
         }
-        if self.on("iban") {
+        if self.on("iban") && found.matched(SET_IBAN) {
             for m in self.iban.find_iter(text) {
                 if iban_valid(m.as_str()) {
                     cands.push(Hit::seg(
@@ -208,7 +236,7 @@ impl Pii {
                 }
             }
         }
-        if self.on("us_ssn") {
+        if self.on("us_ssn") && found.matched(SET_SSN) {
             for c in self.ssn.captures_iter(text) {
                 let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
                 let sep1 = c.get(2).map_or("", |x| x.as_str());
@@ -231,7 +259,11 @@ impl Pii {
             }
         }
         if self.on("ip_address") {
-            for m in self.ipv4.find_iter(text) {
+            for m in self
+                .ipv4
+                .find_iter(text)
+                .filter(|_| found.matched(SET_IPV4))
+            {
                 // Not part of a longer dotted number (e.g. a version "1.2.3.4.5").
                 let before = text[..m.start()].chars().next_back();
                 let after = text[m.end()..].chars().next();
@@ -251,7 +283,7 @@ impl Pii {
                     if ctx { 0.95 } else { 0.75 },
                 ));
             }
-            if text.contains(':') {
+            if found.matched(SET_IPV6) {
                 for m in self.ipv6.find_iter(text) {
                     if m.as_str().parse::<std::net::Ipv6Addr>().is_ok()
                         && m.as_str().matches(':').count() >= 2
@@ -269,7 +301,7 @@ impl Pii {
                 }
             }
         }
-        if self.on("phone") {
+        if self.on("phone") && found.matched(SET_PHONE) {
             for m in self.phone.find_iter(text) {
                 let s = m.as_str();
                 let main = s.split(['x', 'X', 'e']).next().unwrap_or(s);
@@ -303,7 +335,7 @@ impl Pii {
                 ));
             }
         }
-        if self.on("es_dni") {
+        if self.on("es_dni") && found.matched(SET_DNI) {
             for c in self.dni.captures_iter(text) {
                 let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
                 if dni_valid(&c[1], &c[2], &c[3]) {
@@ -311,7 +343,7 @@ impl Pii {
                 }
             }
         }
-        if self.on("fi_hetu") {
+        if self.on("fi_hetu") && found.matched(SET_HETU) {
             for c in self.hetu.captures_iter(text) {
                 let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
                 if hetu_valid(&c[1], &c[3], &c[4]) {
@@ -319,7 +351,7 @@ impl Pii {
                 }
             }
         }
-        if self.on("nl_bsn") {
+        if self.on("nl_bsn") && found.matched(SET_BSN) {
             for m in self.bsn.find_iter(text) {
                 if bsn_valid(m.as_str()) && self.context(&lower, m.start(), BSN_WORDS) {
                     cands.push(Hit::seg(

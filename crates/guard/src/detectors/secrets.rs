@@ -4,7 +4,7 @@
 //! An Aho-Corasick keyword prefilter runs first (case-insensitive); only the rules whose keyword
 //! occurs are run, so text without any keyword costs one automaton pass.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -268,6 +268,7 @@ impl Secrets {
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .expect("keyword automaton builds");
         Ok(Secrets {
