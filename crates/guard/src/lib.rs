@@ -39,6 +39,10 @@ pub use policy::{CompiledPolicy, Mode};
 
 use detectors::{Hit, Loc, Subject};
 
+/// At most this many findings are reported per detector and input; past it, one
+/// `too_many_findings` finding with action `block` is added and the rest are dropped.
+pub const MAX_FINDINGS_PER_DETECTOR: usize = 1000;
+
 /// The default policy shipped in `policies/default.yaml`.
 pub const DEFAULT_POLICY: &str = include_str!("../../../policies/default.yaml");
 
@@ -93,7 +97,21 @@ impl Guard {
         for slot in slots {
             hits.clear();
             slot.detector.scan(&subject, &mut hits);
+            let mut kept = 0usize;
             for h in hits.drain(..) {
+                if kept >= MAX_FINDINGS_PER_DETECTOR {
+                    // Memory stays bounded; a redaction that cannot list every span blocks instead.
+                    findings.push(Finding {
+                        detector: slot.detector.name().to_string(),
+                        category: "too_many_findings".into(),
+                        span: None,
+                        score: 1.0,
+                        rule_id: "engine.finding_cap".into(),
+                        maps_to: slot.maps_to.clone(),
+                        action: Action::Block,
+                    });
+                    break;
+                }
                 if h.score < slot.threshold || h.score.is_nan() {
                     continue;
                 }
@@ -121,6 +139,7 @@ impl Guard {
                         continue;
                     }
                 }
+                kept += 1;
                 findings.push(Finding {
                     detector: slot.detector.name().to_string(),
                     category: h.category.into_owned(),

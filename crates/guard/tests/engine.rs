@@ -222,3 +222,14 @@ proptest! {
         if let Some(r) = d.redacted { prop_assert!(r.len() < s.len() + 4096); }
     }
 }
+
+#[test]
+fn findings_are_capped_and_overflow_blocks() {
+    let text = "mail a@b.co ".repeat(airisk_guard::MAX_FINDINGS_PER_DETECTOR + 50);
+    let d = prompt(&guard(), &text);
+    let pii = d.findings.iter().filter(|f| f.detector == "pii").count();
+    assert_eq!(pii, airisk_guard::MAX_FINDINGS_PER_DETECTOR + 1);
+    assert!(d.findings.iter().any(|f| f.category == "too_many_findings"));
+    assert_eq!(d.action, Action::Block);
+    assert!(d.redacted.is_none());
+}

@@ -111,12 +111,12 @@ impl Detector for Exfiltration {
             if !text.contains("://") {
                 continue;
             }
-            let mut covered: Vec<(usize, usize)> = Vec::new();
+            let mut covered: std::collections::HashSet<usize> = std::collections::HashSet::new();
             for c in self.image.captures_iter(text) {
                 let (Some(all), Some(u)) = (c.get(0), c.get(1)) else {
                     continue;
                 };
-                covered.push((u.start(), u.end()));
+                covered.insert(u.start());
                 if self.allowed(host_of(u.as_str())) {
                     continue;
                 }
@@ -136,13 +136,10 @@ impl Detector for Exfiltration {
                 let (Some(all), Some(u)) = (c.get(0), c.get(1)) else {
                     continue;
                 };
-                if covered
-                    .iter()
-                    .any(|(s, e)| u.start() >= *s && u.end() <= *e)
-                {
+                if covered.contains(&u.start()) {
                     continue;
                 }
-                covered.push((u.start(), u.end()));
+                covered.insert(u.start());
                 if !self.allowed(host_of(u.as_str())) && self.carries_data(u.as_str()) {
                     out.push(Hit::seg(
                         "exfil_link",
@@ -155,10 +152,7 @@ impl Detector for Exfiltration {
                 }
             }
             for m in self.url.find_iter(text) {
-                if covered
-                    .iter()
-                    .any(|(s, e)| m.start() >= *s && m.end() <= *e)
-                {
+                if covered.contains(&m.start()) {
                     continue;
                 }
                 if !self.allowed(host_of(m.as_str())) && self.carries_data(m.as_str()) {

@@ -195,3 +195,59 @@ pub(crate) fn floor_boundary(s: &str, mut i: usize) -> usize {
     }
     i
 }
+
+/// Keeps, among overlapping hits of the same segment, the highest-scoring one (earlier wins on
+/// ties). O(n log n), so adversarial inputs with many candidates stay fast.
+pub(crate) fn keep_best_non_overlapping(hits: &mut Vec<Hit>) {
+    use std::collections::BTreeMap;
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_by(|a, b| hits[*b].score.total_cmp(&hits[*a].score).then(a.cmp(b)));
+    // Per segment: kept intervals, start -> end (non-overlapping by construction).
+    let mut kept: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut keep = vec![false; hits.len()];
+    for i in order {
+        let (seg, s, e) = match hits[i].loc {
+            Loc::Seg { seg, start, end } => (seg, start, end),
+            Loc::Original { start, end } => (usize::MAX, start, end),
+            Loc::Whole => {
+                keep[i] = true;
+                continue;
+            }
+        };
+        let before = kept.range(..(seg, e)).next_back();
+        let overlaps = before.is_some_and(|(&(sg, ks), &ke)| sg == seg && ks < e && s < ke);
+        if !overlaps {
+            kept.insert((seg, s), e.max(s + 1));
+            keep[i] = true;
+        }
+    }
+    let mut k = 0;
+    hits.retain(|_| {
+        let r = keep[k];
+        k += 1;
+        r
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_resolution_keeps_best_and_scales() {
+        let mut h = vec![
+            Hit::seg("a", "r1", 0, 0, 10, 0.5),
+            Hit::seg("b", "r2", 0, 5, 15, 0.9),
+            Hit::seg("c", "r3", 0, 15, 20, 0.4),
+            Hit::seg("d", "r4", 1, 0, 10, 0.1),
+        ];
+        keep_best_non_overlapping(&mut h);
+        let cats: Vec<&str> = h.iter().map(|x| x.category.as_ref()).collect();
+        assert_eq!(cats, vec!["b", "c", "d"]);
+        let mut many: Vec<Hit> = (0..200_000)
+            .map(|i| Hit::seg("x", "r", 0, i, i + 2, 0.5))
+            .collect();
+        keep_best_non_overlapping(&mut many);
+        assert_eq!(many.len(), 100_000);
+    }
+}

@@ -409,21 +409,10 @@ const PHONE_WORDS: &[&str] = &[
 ];
 const BSN_WORDS: &[&str] = &["bsn", "burgerservicenummer", "sofinummer"];
 
-/// Keeps, among overlapping candidates, the one with the highest score.
+/// Keeps, among overlapping candidates, the one with the highest score, in text order.
 fn resolve_overlaps(c: &mut Vec<Hit>) {
-    c.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let mut kept: Vec<Hit> = Vec::with_capacity(c.len());
-    for h in c.drain(..) {
-        let (s, e) = span(&h);
-        if kept.iter().all(|k| {
-            let (ks, ke) = span(k);
-            e <= ks || s >= ke
-        }) {
-            kept.push(h);
-        }
-    }
-    kept.sort_by_key(|h| span(h).0);
-    *c = kept;
+    super::keep_best_non_overlapping(c);
+    c.sort_by_key(|h| span(h).0);
 }
 
 fn span(h: &Hit) -> (usize, usize) {

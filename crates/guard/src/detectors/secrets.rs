@@ -364,43 +364,7 @@ impl Detector for Secrets {
 }
 
 fn dedupe(out: &mut Vec<Hit>) {
-    let secret_hits: Vec<usize> = (0..out.len())
-        .filter(|i| out[*i].category == "secret")
-        .collect();
-    let mut drop = vec![false; out.len()];
-    for &i in &secret_hits {
-        for &j in &secret_hits {
-            if i == j || drop[j] {
-                continue;
-            }
-            if let (
-                super::Loc::Seg {
-                    seg: a,
-                    start: s1,
-                    end: e1,
-                },
-                super::Loc::Seg {
-                    seg: b,
-                    start: s2,
-                    end: e2,
-                },
-            ) = (out[i].loc, out[j].loc)
-            {
-                let overlap = a == b && s1 < e2 && s2 < e1;
-                if overlap
-                    && (out[j].score > out[i].score || (out[j].score == out[i].score && j < i))
-                {
-                    drop[i] = true;
-                }
-            }
-        }
-    }
-    let mut k = 0;
-    out.retain(|_| {
-        let keep = !drop[k];
-        k += 1;
-        keep
-    });
+    super::keep_best_non_overlapping(out);
 }
 
 #[cfg(test)]
