@@ -166,7 +166,12 @@ pub fn source_group(id: &str) -> String {
     let parts: Vec<&str> = id.split(':').collect();
     if parts.first() == Some(&"pyrit-tpl") {
         let wild = parts.get(1).is_some_and(|p| p.starts_with("in_the_wild"));
-        return if wild { "pyrit-tpl:in_the_wild" } else { "pyrit-tpl:root" }.to_string();
+        return if wild {
+            "pyrit-tpl:in_the_wild"
+        } else {
+            "pyrit-tpl:root"
+        }
+        .to_string();
     }
     let n = match parts.first().copied() {
         Some("bipia") => 3,
@@ -368,7 +373,10 @@ mod tests {
             "bipia:train:table"
         );
         assert_eq!(source_group("gsm8k-train:0001"), "gsm8k-train");
-        assert_eq!(source_group("pyrit-tpl:in_the_wild/x:1"), "pyrit-tpl:in_the_wild");
+        assert_eq!(
+            source_group("pyrit-tpl:in_the_wild/x:1"),
+            "pyrit-tpl:in_the_wild"
+        );
         assert_eq!(source_group("pyrit-tpl:dan_9:1"), "pyrit-tpl:root");
     }
 }
