@@ -160,7 +160,11 @@ impl CompiledPolicy {
         let spec: PolicySpec = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             GuardError::policy(
-                if path == "." { "(root)".into() } else { path },
+                if path == "." || path.is_empty() {
+                    "(root)".into()
+                } else {
+                    path
+                },
                 e.into_inner().to_string(),
             )
         })?;

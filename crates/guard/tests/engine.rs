@@ -181,6 +181,8 @@ fn invalid_policies_report_the_bad_path() {
         "stages.inputs"
     );
     assert_eq!(policy_error("id: p\nstages: {}\n"), "(root)");
+    // Found by the `policy` fuzz target: a lone `?` gave an empty path.
+    assert_eq!(policy_error("?"), "(root)");
     assert_eq!(
         policy_error(&format!(
             "{base}      - detector: tools\n        action: block\n"
