@@ -39,8 +39,8 @@ fn direct_injection_is_blocked_with_mappings() {
         .iter()
         .find(|f| f.detector == "injection_rules")
         .expect("rule finding");
-    assert!(f.maps_to.iter().any(|m| m == "OWASP-LLM01"));
-    assert!(f.maps_to.iter().any(|m| m == "ISO42001-A.6.2.6"));
+    assert!(f.maps_to.iter().any(|m| m == "owasp-llm-top10-2025:LLM01"));
+    assert!(f.maps_to.iter().any(|m| m == "iso42001-2023:A.6.2.6"));
 }
 
 #[test]
