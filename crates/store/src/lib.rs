@@ -200,6 +200,8 @@ pub(crate) trait Backend {
     /// Entries with index in `[from, to)`, ordered by index.
     fn ledger_rows(&mut self, from: u64, to: u64) -> Result<Vec<ledger::EntryRow>, StoreError>;
     fn ledger_subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError>;
+    /// Every stored leaf hash, by index.
+    fn ledger_leaf_hashes(&mut self) -> Result<Vec<Hash>, StoreError>;
     /// Every checkpoint as (size, note, created_at), by size.
     fn ledger_checkpoints(&mut self) -> Result<Vec<(u64, String, String)>, StoreError>;
     fn ledger_erase(

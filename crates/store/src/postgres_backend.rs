@@ -2,7 +2,8 @@
 
 use crate::evidence::{EvidenceRecord, NewEvidence};
 use crate::ledger::{
-    self, to_hash, AppendContext, AppendOutcome, EntryRow, LedgerSql, NewEntry, SigningState,
+    self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
+    PayloadRow, SigningState,
 };
 use crate::{register_change_entry, Backend, Batch, HistoryRow, StoreError};
 use airisk_ledger::tree::NodeId;
@@ -34,30 +35,32 @@ impl LedgerSql for PgLedger<'_, '_> {
         subtree_hashes(self.0, nodes)
     }
 
-    fn insert_entry(
-        &mut self,
-        index: u64,
-        leaf: &[u8],
-        leaf_hash: &Hash,
-        payload: &[u8],
-    ) -> Result<(), StoreError> {
-        let index = int(index);
+    fn insert(&mut self, entries: &[LeafRow], nodes: &[(NodeId, Hash)]) -> Result<(), StoreError> {
+        // One statement per table for the whole batch: a round trip per row would cap
+        // appends at a few thousand per second.
+        let indices: Vec<i64> = entries.iter().map(|r| int(r.index)).collect();
+        let leaves: Vec<&[u8]> = entries.iter().map(|r| r.leaf.as_slice()).collect();
+        let hashes: Vec<&[u8]> = entries.iter().map(|r| &r.leaf_hash[..]).collect();
+        let payloads: Vec<&[u8]> = entries.iter().map(|r| r.payload).collect();
         self.0.execute(
-            "INSERT INTO ledger_entries (idx, leaf, leaf_hash) VALUES ($1, $2, $3)",
-            &[&index, &leaf, &&leaf_hash[..]],
+            "INSERT INTO ledger_entries (idx, leaf, leaf_hash)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[])",
+            &[&indices, &leaves, &hashes],
         )?;
         self.0.execute(
-            "INSERT INTO ledger_payloads (idx, payload) VALUES ($1, $2)",
-            &[&index, &payload],
+            "INSERT INTO ledger_payloads (idx, payload) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+            &[&indices, &payloads],
         )?;
-        Ok(())
-    }
-
-    fn insert_node(&mut self, node: NodeId, hash: &Hash) -> Result<(), StoreError> {
-        self.0.execute(
-            "INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)",
-            &[&i64::from(node.level), &int(node.index), &&hash[..]],
-        )?;
+        if !nodes.is_empty() {
+            let levels: Vec<i64> = nodes.iter().map(|(n, _)| i64::from(n.level)).collect();
+            let node_indices: Vec<i64> = nodes.iter().map(|(n, _)| int(n.index)).collect();
+            let node_hashes: Vec<&[u8]> = nodes.iter().map(|(_, h)| &h[..]).collect();
+            self.0.execute(
+                "INSERT INTO ledger_nodes (level, idx, hash)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BYTEA[])",
+                &[&levels, &node_indices, &node_hashes],
+            )?;
+        }
         Ok(())
     }
 
@@ -90,30 +93,51 @@ fn subtree_hashes(
     client: &mut impl GenericClient,
     nodes: &[NodeId],
 ) -> Result<Vec<Hash>, StoreError> {
-    let mut out = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        let row = if node.level == 0 {
-            client.query_opt(
-                "SELECT leaf_hash FROM ledger_entries WHERE idx = $1",
-                &[&int(node.index)],
-            )?
-        } else {
-            client.query_opt(
-                "SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2",
-                &[&i64::from(node.level), &int(node.index)],
-            )?
-        };
-        let bytes: Vec<u8> = row
-            .ok_or_else(|| {
-                StoreError::Ledger(format!(
-                    "stored hash of subtree (level {}, index {}) is missing",
-                    node.level, node.index
-                ))
-            })?
-            .get(0);
-        out.push(to_hash(&bytes, "subtree hash")?);
+    // Two queries per call (leaves, inner nodes) rather than one per node.
+    let leaf_ids: Vec<i64> = nodes
+        .iter()
+        .filter(|n| n.level == 0)
+        .map(|n| int(n.index))
+        .collect();
+    let mut found = std::collections::HashMap::with_capacity(nodes.len());
+    if !leaf_ids.is_empty() {
+        for row in client.query(
+            "SELECT idx, leaf_hash FROM ledger_entries WHERE idx = ANY($1)",
+            &[&leaf_ids],
+        )? {
+            found.insert((0i64, row.get::<_, i64>(0)), row.get::<_, Vec<u8>>(1));
+        }
     }
-    Ok(out)
+    let inner: Vec<&NodeId> = nodes.iter().filter(|n| n.level > 0).collect();
+    if !inner.is_empty() {
+        let levels: Vec<i64> = inner.iter().map(|n| i64::from(n.level)).collect();
+        let indices: Vec<i64> = inner.iter().map(|n| int(n.index)).collect();
+        for row in client.query(
+            "SELECT n.level, n.idx, n.hash FROM ledger_nodes n
+             JOIN UNNEST($1::BIGINT[], $2::BIGINT[]) AS wanted(level, idx)
+               ON n.level = wanted.level AND n.idx = wanted.idx",
+            &[&levels, &indices],
+        )? {
+            found.insert(
+                (row.get::<_, i64>(0), row.get::<_, i64>(1)),
+                row.get::<_, Vec<u8>>(2),
+            );
+        }
+    }
+    nodes
+        .iter()
+        .map(|node| {
+            let bytes = found
+                .get(&(i64::from(node.level), int(node.index)))
+                .ok_or_else(|| {
+                    StoreError::Ledger(format!(
+                        "stored hash of subtree (level {}, index {}) is missing",
+                        node.level, node.index
+                    ))
+                })?;
+            to_hash(bytes, "subtree hash")
+        })
+        .collect()
 }
 
 fn signing_state(client: &mut impl GenericClient) -> Result<SigningState, StoreError> {
@@ -355,31 +379,48 @@ impl Backend for PostgresBackend {
     }
 
     fn ledger_rows(&mut self, from: u64, to: u64) -> Result<Vec<EntryRow>, StoreError> {
-        let rows = self.client.query(
-            "SELECT e.idx, e.leaf, e.leaf_hash, p.payload, p.erased_at, p.erased_by, p.erased_reason
-             FROM ledger_entries e LEFT JOIN ledger_payloads p ON p.idx = e.idx
-             WHERE e.idx >= $1 AND e.idx < $2 ORDER BY e.idx",
-            &[&int(from), &int(to)],
-        )?;
-        Ok(rows
+        let (from, to) = (int(from), int(to));
+        let entries = self
+            .client
+            .query(
+                "SELECT idx, leaf, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&from, &to],
+            )?
+            .into_iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2)))
+            .collect();
+        let payloads = self
+            .client
+            .query(
+                "SELECT idx, payload, erased_at, erased_by, erased_reason FROM ledger_payloads
+                 WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&from, &to],
+            )?
             .into_iter()
             .map(|r| {
-                let erased_at: Option<String> = r.get(4);
-                EntryRow {
+                let erased_at: Option<String> = r.get(2);
+                PayloadRow {
                     index: r.get::<_, i64>(0) as u64,
-                    leaf: r.get(1),
-                    leaf_hash: r.get(2),
-                    payload: r.get(3),
+                    payload: r.get(1),
                     erased: erased_at.map(|at| {
                         (
                             at,
-                            r.get::<_, Option<String>>(5).unwrap_or_default(),
-                            r.get::<_, Option<String>>(6).unwrap_or_default(),
+                            r.get::<_, Option<String>>(3).unwrap_or_default(),
+                            r.get::<_, Option<String>>(4).unwrap_or_default(),
                         )
                     }),
                 }
             })
-            .collect())
+            .collect();
+        Ok(ledger::merge_rows(entries, payloads))
+    }
+
+    fn ledger_leaf_hashes(&mut self) -> Result<Vec<Hash>, StoreError> {
+        self.client
+            .query("SELECT leaf_hash FROM ledger_entries ORDER BY idx", &[])?
+            .into_iter()
+            .map(|r| to_hash(&r.get::<_, Vec<u8>>(0), "leaf hash"))
+            .collect()
     }
 
     fn ledger_subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {

@@ -2,7 +2,8 @@
 
 use crate::evidence::{EvidenceRecord, NewEvidence};
 use crate::ledger::{
-    self, to_hash, AppendContext, AppendOutcome, EntryRow, LedgerSql, NewEntry, SigningState,
+    self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
+    PayloadRow, SigningState,
 };
 use crate::{register_change_entry, Backend, Batch, HistoryRow, StoreError};
 use airisk_ledger::tree::NodeId;
@@ -37,29 +38,24 @@ impl LedgerSql for SqliteLedger<'_, '_> {
         subtree_hashes(self.0, nodes)
     }
 
-    fn insert_entry(
-        &mut self,
-        index: u64,
-        leaf: &[u8],
-        leaf_hash: &Hash,
-        payload: &[u8],
-    ) -> Result<(), StoreError> {
+    fn insert(&mut self, entries: &[LeafRow], nodes: &[(NodeId, Hash)]) -> Result<(), StoreError> {
+        // Prepared statements in one transaction: SQLite has no round trips to save.
         let mut entry = self.0.prepare_cached(
             "INSERT INTO ledger_entries (idx, leaf, leaf_hash) VALUES (?1, ?2, ?3)",
         )?;
-        entry.execute(params![int(index), leaf, &leaf_hash[..]])?;
         let mut body = self
             .0
             .prepare_cached("INSERT INTO ledger_payloads (idx, payload) VALUES (?1, ?2)")?;
-        body.execute(params![int(index), payload])?;
-        Ok(())
-    }
-
-    fn insert_node(&mut self, node: NodeId, hash: &Hash) -> Result<(), StoreError> {
-        let mut stmt = self
+        for row in entries {
+            entry.execute(params![int(row.index), row.leaf, &row.leaf_hash[..]])?;
+            body.execute(params![int(row.index), row.payload])?;
+        }
+        let mut node = self
             .0
             .prepare_cached("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
-        stmt.execute(params![node.level, int(node.index), &hash[..]])?;
+        for (id, hash) in nodes {
+            node.execute(params![id.level, int(id.index), &hash[..]])?;
+        }
         Ok(())
     }
 
@@ -363,29 +359,44 @@ impl Backend for SqliteBackend {
     }
 
     fn ledger_rows(&mut self, from: u64, to: u64) -> Result<Vec<EntryRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT e.idx, e.leaf, e.leaf_hash, p.payload, p.erased_at, p.erased_by, p.erased_reason
-             FROM ledger_entries e LEFT JOIN ledger_payloads p ON p.idx = e.idx
-             WHERE e.idx >= ?1 AND e.idx < ?2 ORDER BY e.idx",
+        let mut entries = self.conn.prepare(
+            "SELECT idx, leaf, leaf_hash FROM ledger_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
         )?;
-        let rows = stmt.query_map(params![int(from), int(to)], |r| {
-            let erased_at: Option<String> = r.get(4)?;
-            Ok(EntryRow {
-                index: r.get::<_, i64>(0)? as u64,
-                leaf: r.get(1)?,
-                leaf_hash: r.get(2)?,
-                payload: r.get(3)?,
-                erased: match erased_at {
-                    Some(at) => Some((
-                        at,
-                        r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                        r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                    )),
-                    None => None,
-                },
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let entries = entries
+            .query_map(params![int(from), int(to)], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut payloads = self.conn.prepare(
+            "SELECT idx, payload, erased_at, erased_by, erased_reason FROM ledger_payloads
+             WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )?;
+        let payloads = payloads
+            .query_map(params![int(from), int(to)], |r| {
+                let erased_at: Option<String> = r.get(2)?;
+                Ok(PayloadRow {
+                    index: r.get::<_, i64>(0)? as u64,
+                    payload: r.get(1)?,
+                    erased: match erased_at {
+                        Some(at) => Some((
+                            at,
+                            r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                            r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                        )),
+                        None => None,
+                    },
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ledger::merge_rows(entries, payloads))
+    }
+
+    fn ledger_leaf_hashes(&mut self) -> Result<Vec<Hash>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT leaf_hash FROM ledger_entries ORDER BY idx")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|r| to_hash(&r?, "leaf hash")).collect()
     }
 
     fn ledger_subtree_hashes(&mut self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
