@@ -319,7 +319,8 @@ impl Pii {
                 } else {
                     0.3
                 };
-                let ctx = self.context(&lower, m.start(), PHONE_WORDS);
+                let ctx = self.context(&lower, m.start(), PHONE_WORDS)
+                    && !self.context(&lower, m.start(), NOT_PHONE_WORDS);
                 let score = if ctx {
                     (base + self.boost).min(0.95)
                 } else {
@@ -386,26 +387,34 @@ const SSN_WORDS: &[&str] = &["ssn", "social", "security", "ssns", "taxpayer"];
 const IP_WORDS: &[&str] = &["ip", "address", "host", "server", "addr"];
 const PHONE_WORDS: &[&str] = &[
     "phone",
+    "phones",
     "tel",
     "telephone",
     "mobile",
     "cell",
+    "cellphone",
     "fax",
     "desk",
     "call",
     "calling",
     "contact",
-    "number",
     "reach",
     "text",
     "sms",
     "whatsapp",
     "answering",
+    "message",
     "messages",
     "dial",
     "ring",
     "landline",
     "hotline",
+    "extension",
+];
+/// Words that say a nearby number is some other identifier, so it is not boosted as a phone.
+const NOT_PHONE_WORDS: &[&str] = &[
+    "license", "licence", "passport", "account", "order", "invoice", "ticket", "policy", "serial",
+    "tracking", "isbn", "id",
 ];
 const BSN_WORDS: &[&str] = &["bsn", "burgerservicenummer", "sofinummer"];
 
@@ -733,6 +742,16 @@ mod tests {
             .iter()
             .all(|(c, _, s)| c != "phone" || *s < 0.5));
         assert!(!has("I have 1234567 apples", "phone", "1234567"));
+        assert!(!has(
+            "my driver's license number is 6940579",
+            "phone",
+            "6940579"
+        ));
+        assert!(has(
+            "send any message to 0961-7596216",
+            "phone",
+            "0961-7596216"
+        ));
         assert!(!has("version 1.2.3.4.5", "ip_address", "1.2.3.4"));
     }
 
