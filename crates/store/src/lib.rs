@@ -18,6 +18,7 @@ pub mod evidence;
 pub mod ledger;
 mod ledger_api;
 mod postgres_backend;
+mod register_tx;
 mod sqlite_backend;
 
 use airisk_ledger::tree::NodeId;
@@ -122,6 +123,16 @@ pub(crate) struct Write {
     before: Option<serde_json::Value>,
     after: String,
     changes: String,
+}
+
+impl Write {
+    fn action(&self) -> &'static str {
+        if self.create {
+            "create"
+        } else {
+            "update"
+        }
+    }
 }
 
 pub(crate) struct Batch {
@@ -237,7 +248,7 @@ pub(crate) fn register_change_entry(
         "at": batch.at,
         "kind": write.kind,
         "id": write.id,
-        "action": if write.create { "create" } else { "update" },
+        "action": write.action(),
         "revision": revision,
         "changes": serde_json::from_str::<serde_json::Value>(&write.changes).unwrap_or_default(),
         "body": serde_json::from_str::<serde_json::Value>(&write.after).unwrap_or_default(),

@@ -5,7 +5,8 @@ use crate::ledger::{
     self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
     PayloadRow, SigningState,
 };
-use crate::{register_change_entry, Backend, Batch, HistoryRow, StoreError};
+use crate::register_tx::{commit_batch, RegisterSql};
+use crate::{Backend, Batch, HistoryRow, StoreError, Write};
 use airisk_ledger::tree::NodeId;
 use airisk_ledger::Hash;
 use postgres::{Client, GenericClient, NoTls, Transaction};
@@ -19,9 +20,10 @@ fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-struct PgLedger<'a, 'c>(&'a mut Transaction<'c>);
+/// The open write transaction, seen through the register and ledger traits.
+struct PgTx<'a, 'c>(&'a mut Transaction<'c>);
 
-impl LedgerSql for PgLedger<'_, '_> {
+impl LedgerSql for PgTx<'_, '_> {
     fn lock_size(&mut self) -> Result<u64, StoreError> {
         // The row lock sequences appenders from every process sharing the database.
         let size: i64 = self
@@ -84,6 +86,91 @@ impl LedgerSql for PgLedger<'_, '_> {
         self.0.execute(
             "UPDATE ledger_state SET last_checkpoint_at = $1 WHERE id = 1",
             &[&at],
+        )?;
+        Ok(())
+    }
+}
+
+impl RegisterSql for PgTx<'_, '_> {
+    fn as_ledger(&mut self) -> &mut dyn LedgerSql {
+        self
+    }
+
+    fn insert_changeset(&mut self, batch: &Batch) -> Result<i64, StoreError> {
+        Ok(self
+            .0
+            .query_one(
+                "INSERT INTO changesets (at, actor, summary) VALUES ($1, $2, $3) RETURNING id",
+                &[&batch.at, &batch.actor, &batch.summary],
+            )?
+            .get(0))
+    }
+
+    fn stored(&mut self, kind: &str, id: &str) -> Result<Option<(String, i64)>, StoreError> {
+        // FOR UPDATE holds the row until commit, so a concurrent writer waits and then
+        // sees our version, failing its own compare-and-swap.
+        Ok(self
+            .0
+            .query_opt(
+                "SELECT body, revision FROM objects WHERE kind = $1 AND id = $2 FOR UPDATE",
+                &[&kind, &id],
+            )?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn insert_object(&mut self, batch: &Batch, write: &Write) -> Result<bool, StoreError> {
+        let inserted = self.0.execute(
+            "INSERT INTO objects (kind, id, body, revision, created_at, created_by, updated_at, updated_by)
+             VALUES ($1, $2, $3, 1, $4, $5, $4, $5) ON CONFLICT (kind, id) DO NOTHING",
+            &[&write.kind, &write.id, &write.after, &batch.at, &batch.actor],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn update_object(
+        &mut self,
+        batch: &Batch,
+        write: &Write,
+        revision: i64,
+    ) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE objects SET body = $3, revision = $4, updated_at = $5, updated_by = $6
+             WHERE kind = $1 AND id = $2",
+            &[
+                &write.kind,
+                &write.id,
+                &write.after,
+                &revision,
+                &batch.at,
+                &batch.actor,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_history(
+        &mut self,
+        changeset: i64,
+        batch: &Batch,
+        write: &Write,
+        revision: i64,
+        ledger_index: u64,
+    ) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body, ledger_idx)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                &changeset,
+                &batch.at,
+                &batch.actor,
+                &write.kind,
+                &write.id,
+                &write.action(),
+                &revision,
+                &write.changes,
+                &write.after,
+                &int(ledger_index),
+            ],
         )?;
         Ok(())
     }
@@ -224,77 +311,7 @@ impl Backend for PostgresBackend {
         ledger_ctx: &AppendContext,
     ) -> Result<i64, StoreError> {
         let mut tx = self.client.transaction()?;
-        let changeset: i64 = tx
-            .query_one(
-                "INSERT INTO changesets (at, actor, summary) VALUES ($1, $2, $3) RETURNING id",
-                &[&batch.at, &batch.actor, &batch.summary],
-            )?
-            .get(0);
-        let mut revisions = Vec::with_capacity(batch.writes.len());
-        for write in &batch.writes {
-            // FOR UPDATE holds the row until commit, so a concurrent writer waits and
-            // then sees our version, failing its own compare-and-swap.
-            let stored = tx.query_opt(
-                "SELECT body, revision FROM objects WHERE kind = $1 AND id = $2 FOR UPDATE",
-                &[&write.kind, &write.id],
-            )?;
-            let stored: Option<(String, i64)> = stored.map(|r| (r.get(0), r.get(1)));
-            let conflict = || StoreError::Conflict {
-                kind: write.kind.to_string(),
-                id: write.id.clone(),
-            };
-            let revision: i64 = match (&stored, write.create, &write.before) {
-                (None, true, _) => {
-                    let inserted = tx.execute(
-                        "INSERT INTO objects (kind, id, body, revision, created_at, created_by, updated_at, updated_by)
-                         VALUES ($1, $2, $3, 1, $4, $5, $4, $5) ON CONFLICT (kind, id) DO NOTHING",
-                        &[&write.kind, &write.id, &write.after, &batch.at, &batch.actor],
-                    )?;
-                    if inserted == 0 {
-                        return Err(conflict());
-                    }
-                    1
-                }
-                (Some((body, revision)), false, Some(before))
-                    if unchanged(write.kind, body, before) =>
-                {
-                    tx.execute(
-                        "UPDATE objects SET body = $3, revision = $4, updated_at = $5, updated_by = $6
-                         WHERE kind = $1 AND id = $2",
-                        &[&write.kind, &write.id, &write.after, &(revision + 1), &batch.at, &batch.actor],
-                    )?;
-                    revision + 1
-                }
-                _ => return Err(conflict()),
-            };
-            revisions.push(revision);
-        }
-        let entries: Vec<NewEntry> = batch
-            .writes
-            .iter()
-            .zip(&revisions)
-            .map(|(w, r)| register_change_entry(batch, w, changeset, *r))
-            .collect();
-        let appended = ledger::append(&mut PgLedger(&mut tx), &entries, ledger_ctx)?;
-        for (offset, (write, revision)) in batch.writes.iter().zip(&revisions).enumerate() {
-            let action = if write.create { "create" } else { "update" };
-            tx.execute(
-                "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body, ledger_idx)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                &[
-                    &changeset,
-                    &batch.at,
-                    &batch.actor,
-                    &write.kind,
-                    &write.id,
-                    &action,
-                    revision,
-                    &write.changes,
-                    &write.after,
-                    &int(appended.first_index + offset as u64),
-                ],
-            )?;
-        }
+        let changeset = commit_batch(&mut PgTx(&mut tx), batch, unchanged, ledger_ctx)?;
         tx.commit()?;
         Ok(changeset)
     }
@@ -333,14 +350,14 @@ impl Backend for PostgresBackend {
         ctx: &AppendContext,
     ) -> Result<AppendOutcome, StoreError> {
         let mut tx = self.client.transaction()?;
-        let outcome = ledger::append(&mut PgLedger(&mut tx), entries, ctx)?;
+        let outcome = ledger::append(&mut PgTx(&mut tx), entries, ctx)?;
         tx.commit()?;
         Ok(outcome)
     }
 
     fn ledger_checkpoint(&mut self, ctx: &AppendContext) -> Result<Option<u64>, StoreError> {
         let mut tx = self.client.transaction()?;
-        let mut sql = PgLedger(&mut tx);
+        let mut sql = PgTx(&mut tx);
         let size = sql.lock_size()?;
         let frontier = ledger::frontier(&mut sql, size)?;
         let Some(signer) = ctx.signer else {
@@ -466,7 +483,7 @@ impl Backend for PostgresBackend {
             "INSERT INTO evidence_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
             &[&sha256, &(evidence.content.len() as i64), &evidence.content],
         )?;
-        let outcome = ledger::append(&mut PgLedger(&mut tx), std::slice::from_ref(entry), ctx)?;
+        let outcome = ledger::append(&mut PgTx(&mut tx), std::slice::from_ref(entry), ctx)?;
         let id: i64 = tx
             .query_one(
                 "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by)

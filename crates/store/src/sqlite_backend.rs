@@ -5,7 +5,8 @@ use crate::ledger::{
     self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
     PayloadRow, SigningState,
 };
-use crate::{register_change_entry, Backend, Batch, HistoryRow, StoreError};
+use crate::register_tx::{commit_batch, RegisterSql};
+use crate::{Backend, Batch, HistoryRow, StoreError, Write};
 use airisk_ledger::tree::NodeId;
 use airisk_ledger::Hash;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -21,9 +22,10 @@ fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-struct SqliteLedger<'a, 'c>(&'a Transaction<'c>);
+/// The open write transaction, seen through the register and ledger traits.
+struct SqliteTx<'a, 'c>(&'a Transaction<'c>);
 
-impl LedgerSql for SqliteLedger<'_, '_> {
+impl LedgerSql for SqliteTx<'_, '_> {
     fn lock_size(&mut self) -> Result<u64, StoreError> {
         // The transaction is IMMEDIATE: it already holds the write lock.
         let size: i64 =
@@ -79,6 +81,89 @@ impl LedgerSql for SqliteLedger<'_, '_> {
         self.0.execute(
             "UPDATE ledger_state SET last_checkpoint_at = ?1 WHERE id = 1",
             params![at],
+        )?;
+        Ok(())
+    }
+}
+
+impl RegisterSql for SqliteTx<'_, '_> {
+    fn as_ledger(&mut self) -> &mut dyn LedgerSql {
+        self
+    }
+
+    fn insert_changeset(&mut self, batch: &Batch) -> Result<i64, StoreError> {
+        self.0.execute(
+            "INSERT INTO changesets (at, actor, summary) VALUES (?1, ?2, ?3)",
+            params![batch.at, batch.actor, batch.summary],
+        )?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    fn stored(&mut self, kind: &str, id: &str) -> Result<Option<(String, i64)>, StoreError> {
+        // The IMMEDIATE transaction already excludes other writers.
+        Ok(self
+            .0
+            .query_row(
+                "SELECT body, revision FROM objects WHERE kind = ?1 AND id = ?2",
+                params![kind, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn insert_object(&mut self, batch: &Batch, write: &Write) -> Result<bool, StoreError> {
+        let inserted = self.0.execute(
+            "INSERT INTO objects (kind, id, body, revision, created_at, created_by, updated_at, updated_by)
+             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?4, ?5) ON CONFLICT (kind, id) DO NOTHING",
+            params![write.kind, write.id, write.after, batch.at, batch.actor],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn update_object(
+        &mut self,
+        batch: &Batch,
+        write: &Write,
+        revision: i64,
+    ) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE objects SET body = ?3, revision = ?4, updated_at = ?5, updated_by = ?6
+             WHERE kind = ?1 AND id = ?2",
+            params![
+                write.kind,
+                write.id,
+                write.after,
+                revision,
+                batch.at,
+                batch.actor
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_history(
+        &mut self,
+        changeset: i64,
+        batch: &Batch,
+        write: &Write,
+        revision: i64,
+        ledger_index: u64,
+    ) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body, ledger_idx)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                changeset,
+                batch.at,
+                batch.actor,
+                write.kind,
+                write.id,
+                write.action(),
+                revision,
+                write.changes,
+                write.after,
+                int(ledger_index)
+            ],
         )?;
         Ok(())
     }
@@ -203,72 +288,7 @@ impl Backend for SqliteBackend {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO changesets (at, actor, summary) VALUES (?1, ?2, ?3)",
-            params![batch.at, batch.actor, batch.summary],
-        )?;
-        let changeset = tx.last_insert_rowid();
-        let mut revisions = Vec::with_capacity(batch.writes.len());
-        for write in &batch.writes {
-            let stored: Option<(String, i64)> = tx
-                .query_row(
-                    "SELECT body, revision FROM objects WHERE kind = ?1 AND id = ?2",
-                    params![write.kind, write.id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let conflict = || StoreError::Conflict {
-                kind: write.kind.to_string(),
-                id: write.id.clone(),
-            };
-            let revision = match (&stored, write.create, &write.before) {
-                (None, true, _) => {
-                    tx.execute(
-                        "INSERT INTO objects (kind, id, body, revision, created_at, created_by, updated_at, updated_by)
-                         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?4, ?5)",
-                        params![write.kind, write.id, write.after, batch.at, batch.actor],
-                    )?;
-                    1
-                }
-                (Some((body, revision)), false, Some(before))
-                    if unchanged(write.kind, body, before) =>
-                {
-                    tx.execute(
-                        "UPDATE objects SET body = ?3, revision = ?4, updated_at = ?5, updated_by = ?6
-                         WHERE kind = ?1 AND id = ?2",
-                        params![write.kind, write.id, write.after, revision + 1, batch.at, batch.actor],
-                    )?;
-                    revision + 1
-                }
-                _ => return Err(conflict()),
-            };
-            revisions.push(revision);
-        }
-        let entries: Vec<NewEntry> = batch
-            .writes
-            .iter()
-            .zip(&revisions)
-            .map(|(w, r)| register_change_entry(batch, w, changeset, *r))
-            .collect();
-        let appended = ledger::append(&mut SqliteLedger(&tx), &entries, ledger_ctx)?;
-        for (offset, (write, revision)) in batch.writes.iter().zip(&revisions).enumerate() {
-            tx.execute(
-                "INSERT INTO history (changeset, at, actor, kind, object_id, action, revision, changes, body, ledger_idx)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    changeset,
-                    batch.at,
-                    batch.actor,
-                    write.kind,
-                    write.id,
-                    if write.create { "create" } else { "update" },
-                    revision,
-                    write.changes,
-                    write.after,
-                    int(appended.first_index + offset as u64)
-                ],
-            )?;
-        }
+        let changeset = commit_batch(&mut SqliteTx(&tx), batch, unchanged, ledger_ctx)?;
         tx.commit()?;
         Ok(changeset)
     }
@@ -308,7 +328,7 @@ impl Backend for SqliteBackend {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcome = ledger::append(&mut SqliteLedger(&tx), entries, ctx)?;
+        let outcome = ledger::append(&mut SqliteTx(&tx), entries, ctx)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -317,7 +337,7 @@ impl Backend for SqliteBackend {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut sql = SqliteLedger(&tx);
+        let mut sql = SqliteTx(&tx);
         let size = sql.lock_size()?;
         let frontier = ledger::frontier(&mut sql, size)?;
         let Some(signer) = ctx.signer else {
@@ -443,7 +463,7 @@ impl Backend for SqliteBackend {
             "INSERT INTO evidence_blobs (sha256, size, content) VALUES (?1, ?2, ?3) ON CONFLICT (sha256) DO NOTHING",
             params![sha256, evidence.content.len() as i64, evidence.content],
         )?;
-        let outcome = ledger::append(&mut SqliteLedger(&tx), std::slice::from_ref(entry), ctx)?;
+        let outcome = ledger::append(&mut SqliteTx(&tx), std::slice::from_ref(entry), ctx)?;
         tx.execute(
             "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
