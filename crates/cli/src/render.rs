@@ -36,6 +36,18 @@ pub fn json_brief(value: Option<&Value>) -> String {
     }
 }
 
+/// One indented line per changed field: `path: before → after`.
+pub fn print_field_changes(changes: &[airisk_model::FieldChange]) {
+    for change in changes {
+        println!(
+            "    {}: {} → {}",
+            change.path,
+            json_brief(change.before.as_ref()),
+            json_brief(change.after.as_ref())
+        );
+    }
+}
+
 pub fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table

@@ -82,14 +82,7 @@ fn print_plan(plan: &Plan, dry_run: bool, changeset: Option<i64>) {
     for change in plan.writes() {
         println!("{} {} {}", change.action.as_str(), change.kind, change.id);
         if change.action == Action::Update {
-            for field in &change.fields {
-                println!(
-                    "    {}: {} → {}",
-                    field.path,
-                    render::json_brief(field.before.as_ref()),
-                    render::json_brief(field.after.as_ref())
-                );
-            }
+            render::print_field_changes(&change.fields);
         }
     }
     let (created, updated, unchanged) = (

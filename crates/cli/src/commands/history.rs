@@ -47,14 +47,7 @@ pub fn print_entries(entries: &[HistoryEntry], json: bool) -> Result<()> {
             e.at, e.actor, e.action, e.kind, e.id, e.revision, e.changeset
         );
         if e.action == "update" {
-            for c in &e.changes {
-                println!(
-                    "    {}: {} → {}",
-                    c.path,
-                    render::json_brief(c.before.as_ref()),
-                    render::json_brief(c.after.as_ref())
-                );
-            }
+            render::print_field_changes(&e.changes);
         }
     }
     Ok(())
