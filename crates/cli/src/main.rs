@@ -60,6 +60,19 @@ enum Command {
     /// Evidence files linked to risks, treatments, systems and controls.
     #[command(subcommand)]
     Evidence(commands::evidence::EvidenceCommand),
+    /// Framework catalogs: ISO/IEC 42001, NIST AI RMF, EU AI Act, OWASP, MITRE ATLAS, MIT.
+    #[command(subcommand)]
+    Catalog(commands::catalog::CatalogCommand),
+    /// The mappings between two frameworks (e.g. nist-ai-rmf-1.0 iso42001-2023).
+    Crosswalk {
+        from: String,
+        to: String,
+        /// Also load the catalog and crosswalk files in this folder.
+        #[arg(long, value_name = "DIR")]
+        with: Option<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of register files.
     Schema,
 }
@@ -82,6 +95,13 @@ fn main() -> ExitCode {
                 Command::Due(args) => commands::due::run(&ctx, args),
                 Command::Ledger(command) => commands::ledger::run(&ctx, command),
                 Command::Evidence(command) => commands::evidence::run(&ctx, command),
+                Command::Catalog(command) => commands::catalog::run(command),
+                Command::Crosswalk {
+                    from,
+                    to,
+                    with,
+                    json,
+                } => commands::catalog::crosswalk(&from, &to, with.as_ref(), json),
                 Command::Schema => {
                     print!("{}", airisk_regfile::register_file_schema());
                     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! One module per command; each parses its arguments and calls the library crates.
 
 pub mod apply;
+pub mod catalog;
 pub mod demo;
 pub mod due;
 pub mod evidence;
