@@ -60,6 +60,7 @@ impl Context {
                 .with_context(|| format!("using ledger key {}", self.ledger_key.display()))?;
             store.set_signer(Some(key));
         }
+        store.set_checkpoint_policy(checkpoint_policy()?);
         Ok(store)
     }
 
@@ -124,4 +125,29 @@ pub fn write_key(path: &Path, key: &SignerKey) -> Result<()> {
         .with_context(|| format!("writing ledger key {}", path.display()))?;
     file.sync_all()?;
     Ok(())
+}
+
+/// `AIRISK_CHECKPOINT_ENTRIES` and `AIRISK_CHECKPOINT_SECONDS` tune when checkpoints are
+/// signed automatically (defaults: 1,000 unsigned entries or 300 seconds).
+fn checkpoint_policy() -> Result<airisk_store::ledger::CheckpointPolicy> {
+    let mut policy = airisk_store::ledger::CheckpointPolicy::default();
+    let read = |name: &str| -> Result<Option<u64>> {
+        match std::env::var(name) {
+            Ok(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or_else(|| anyhow!("{name}: `{text}` is not a whole number above 0")),
+            Err(_) => Ok(None),
+        }
+    };
+    if let Some(entries) = read("AIRISK_CHECKPOINT_ENTRIES")? {
+        policy.every_entries = entries;
+    }
+    if let Some(seconds) = read("AIRISK_CHECKPOINT_SECONDS")? {
+        policy.every = std::time::Duration::from_secs(seconds);
+    }
+    Ok(policy)
 }

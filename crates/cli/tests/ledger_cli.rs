@@ -382,3 +382,38 @@ fn a_process_killed_mid_append_loses_no_acknowledged_entry() {
     assert_eq!(stored % 200, 0, "whole batches or nothing");
     db.airisk(&["ledger", "verify"]).assert().success();
 }
+
+#[test]
+fn the_checkpoint_policy_can_be_tuned() {
+    let db = sqlite_db();
+    db.airisk(&["init"]).assert().success();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("e.txt");
+    std::fs::write(&file, "x").unwrap();
+    db.airisk(&["apply", "-f", fixture("minimal").to_str().unwrap()])
+        .assert()
+        .success();
+    for _ in 0..3 {
+        db.airisk(&[
+            "evidence",
+            "add",
+            file.to_str().unwrap(),
+            "--for",
+            "system:chatbot",
+        ])
+        .env("AIRISK_CHECKPOINT_ENTRIES", "2")
+        .assert()
+        .success();
+    }
+    // 9 entries signed on apply (the first checkpoint), then one more at 11.
+    let report = json_of(db.airisk(&["ledger", "verify", "--json"]));
+    assert_eq!(report["checkpoints_verified"], 2);
+    assert_eq!(report["latest_checkpoint_size"], 11);
+    db.airisk(&["ledger", "tail"])
+        .env("AIRISK_CHECKPOINT_SECONDS", "soon")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "AIRISK_CHECKPOINT_SECONDS: `soon` is not a whole number above 0",
+        ));
+}
