@@ -29,7 +29,22 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<ExitCode> {
     };
     let mut store = ctx.open()?;
     let label = format!("apply -f {}", args.path.display());
-    apply_loaded(ctx, &mut store, loaded, &label, args.dry_run, args.json)
+    let output = if args.json {
+        Output::Json
+    } else {
+        Output::Plan
+    };
+    apply_loaded(ctx, &mut store, loaded, &label, args.dry_run, output)
+}
+
+/// How `apply_loaded` reports what it did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Every change, field by field, then the summary.
+    Plan,
+    /// The summary line only.
+    Summary,
+    Json,
 }
 
 /// Plans, validates and (unless `dry_run`) commits loaded objects in one transaction.
@@ -39,7 +54,7 @@ pub fn apply_loaded(
     loaded: Loaded,
     label: &str,
     dry_run: bool,
-    json: bool,
+    output: Output,
 ) -> Result<ExitCode> {
     let current = store.load_register().context("reading the register")?;
     let objects = loaded.objects.clone();
@@ -57,10 +72,10 @@ pub fn apply_loaded(
             .context("writing the register")?;
         Some(summary.changeset)
     };
-    if json {
-        render::print_json(&PlanReport::new(&plan, dry_run, changeset))?;
-    } else {
-        print_plan(&plan, dry_run, changeset);
+    match output {
+        Output::Json => render::print_json(&PlanReport::new(&plan, dry_run, changeset))?,
+        Output::Plan => print_plan(&plan, dry_run, changeset, true),
+        Output::Summary => print_plan(&plan, dry_run, changeset, false),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -78,8 +93,8 @@ pub fn report_invalid(diagnostics: &[Diagnostic]) -> ExitCode {
     ExitCode::from(EXIT_FAILURE)
 }
 
-fn print_plan(plan: &Plan, dry_run: bool, changeset: Option<i64>) {
-    for change in plan.writes() {
+fn print_plan(plan: &Plan, dry_run: bool, changeset: Option<i64>, each_change: bool) {
+    for change in plan.writes().filter(|_| each_change) {
         println!("{} {} {}", change.action.as_str(), change.kind, change.id);
         if change.action == Action::Update {
             render::print_field_changes(&change.fields);

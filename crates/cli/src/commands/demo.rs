@@ -1,4 +1,4 @@
-use crate::commands::apply::{apply_loaded, report_invalid};
+use crate::commands::apply::{apply_loaded, report_invalid, Output};
 use crate::context::Context;
 use airisk_store::Location;
 use anyhow::{bail, Result};
@@ -56,11 +56,17 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     };
     let mut store = demo.open()?;
     println!("Loading the example register into {} …", path.display());
-    let code = apply_loaded(&demo, &mut store, loaded, "demo", false, false)?;
+    let code = apply_loaded(&demo, &mut store, loaded, "demo", false, Output::Summary)?;
     if code != ExitCode::SUCCESS {
         return Ok(code);
     }
     let register = store.load_register()?;
+    let checkpoints = store.checkpoints()?;
+    println!(
+        "Every change is in the tamper-evident ledger: {} entries, latest signed checkpoint covers {}.",
+        store.ledger_size()?,
+        checkpoints.last().map(|c| c.0).unwrap_or(0)
+    );
     println!();
     crate::commands::system::print_list(&register, demo.today);
     println!();
