@@ -42,7 +42,7 @@ fn parse_args() -> Result<Args, String> {
         out: "crates/guard/model/injection.bin".into(),
         report: None,
         epochs: 8,
-        bits: 18,
+        bits: 20,
         target_fpr: 0.015,
         dump: None,
         window: 256,
@@ -196,7 +196,8 @@ fn run() -> Result<(), String> {
         fit.len(),
         data.len() - fit.len()
     );
-    let m0 = train(&fit, &cfg);
+    // Round-trip through the stored (quantised) form, so scores match what ships.
+    let m0 = Model::from_bytes(&train(&fit, &cfg).to_bytes()).map_err(|e| e.to_string())?;
     let held: Vec<(f32, bool)> = data
         .iter()
         .filter(|d| d.2)
@@ -230,6 +231,7 @@ fn run() -> Result<(), String> {
     );
     let mut model: Model = train(&all, &cfg);
     model.threshold = threshold;
+    let model = Model::from_bytes(&model.to_bytes()).map_err(|e| e.to_string())?;
     std::fs::write(&args.out, model.to_bytes()).map_err(|e| format!("{}: {e}", args.out))?;
     eprintln!("wrote {}", args.out);
 
