@@ -146,45 +146,43 @@ pub fn windows(text: &str, cfg: &ModelConfig) -> Vec<(usize, usize)> {
     if len <= cfg.window {
         return vec![(0, len)];
     }
-    let snap = |i: usize| -> usize {
-        let i = super::floor_boundary(text, i);
-        // Move back to just after a whitespace, at most 32 bytes.
-        let lo = i.saturating_sub(32);
-        text[super::floor_boundary(text, lo)..i]
-            .rfind(char::is_whitespace)
-            .map(|p| super::floor_boundary(text, lo) + p + 1)
-            .filter(|p| *p <= i && text.is_char_boundary(*p))
-            .unwrap_or(i)
+    let ceil = |i: usize| {
+        let mut i = i.min(len);
+        while !text.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    };
+    // `i` moved back to just after a whitespace char (at most 32 bytes), never to `lo` or below.
+    let snap = |i: usize, lo: usize| -> usize {
+        let i = ceil(i);
+        if i >= len {
+            return len;
+        }
+        let from = ceil(i.saturating_sub(32).max(lo + 1));
+        if from >= i {
+            return i;
+        }
+        match text[from..i]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+        {
+            Some((p, c)) => from + p + c.len_utf8(),
+            None => i,
+        }
     };
     let mut out = Vec::new();
     let mut start = 0;
     loop {
-        let end = if start + cfg.window >= len {
-            len
-        } else {
-            snap(start + cfg.window).max(start + 1)
-        };
-        let end = if text.is_char_boundary(end) {
-            end
-        } else {
-            super::floor_boundary(text, end)
-        };
-        out.push((start, end.max(start)));
+        let end = snap(start + cfg.window, start);
+        out.push((start, end));
         if end >= len {
             break;
         }
-        let next = snap(start + cfg.stride);
-        start = if next > start {
-            next
-        } else {
-            super::floor_boundary(text, start + cfg.stride).max(start + 1)
-        };
-        while start < len && !text.is_char_boundary(start) {
-            start += 1;
-        }
-        if start >= len {
-            break;
-        }
+        // Overlapping, gap-free and always moving forward.
+        let next = snap(start + cfg.stride, start).min(end);
+        start = if next > start { next } else { end };
     }
     out
 }
@@ -494,6 +492,23 @@ mod tests {
         }
         for pair in ws.windows(2) {
             assert!(pair[1].0 <= pair[0].1, "gap between windows");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn windows_are_valid_on_any_text(text in "\\PC{0,1500}", window in 32usize..300, frac in 1usize..4) {
+            let cfg = ModelConfig { bits: 10, window, stride: (window / frac).max(1) };
+            let ws = windows(&text, &cfg);
+            proptest::prop_assert!(!ws.is_empty());
+            proptest::prop_assert_eq!(ws[0].0, 0);
+            proptest::prop_assert_eq!(ws.last().unwrap().1, text.len());
+            for (s, e) in &ws {
+                proptest::prop_assert!(s <= e && text.is_char_boundary(*s) && text.is_char_boundary(*e));
+            }
+            for pair in ws.windows(2) {
+                proptest::prop_assert!(pair[1].0 > pair[0].0 && pair[1].0 <= pair[0].1);
+            }
         }
     }
 
