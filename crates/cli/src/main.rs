@@ -73,6 +73,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Runtime guardrails: check prompts, context, outputs and tool calls against a policy.
+    Guard(commands::guard::GuardArgs),
     /// Print the JSON Schema of register files.
     Schema,
 }
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
                     with,
                     json,
                 } => commands::catalog::crosswalk(&from, &to, with.as_ref(), json),
+                Command::Guard(args) => commands::guard::run(args),
                 Command::Schema => {
                     print!("{}", airisk_regfile::register_file_schema());
                     Ok(ExitCode::SUCCESS)
