@@ -235,6 +235,11 @@ pub(crate) trait Backend {
     fn evidence_content(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
+/// Both databases store integers as i64; ledger sizes and indices never come near 2^63.
+pub(crate) fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 /// The ledger entry that records one register write. Its payload is the change itself:
 /// what changed, field by field, and the object as it now stands.
 pub(crate) fn register_change_entry(

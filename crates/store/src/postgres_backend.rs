@@ -6,7 +6,7 @@ use crate::ledger::{
     PayloadRow, SigningState,
 };
 use crate::register_tx::{commit_batch, RegisterSql};
-use crate::{Backend, Batch, HistoryRow, StoreError, Write};
+use crate::{int, Backend, Batch, HistoryRow, StoreError, Write};
 use airisk_ledger::tree::NodeId;
 use airisk_ledger::Hash;
 use postgres::{Client, GenericClient, NoTls, Transaction};
@@ -15,10 +15,6 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_register.sql")),
     (2, include_str!("migrations/postgres/0002_ledger.sql")),
 ];
-
-fn int(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
 
 /// The open write transaction, seen through the register and ledger traits.
 struct PgTx<'a, 'c>(&'a mut Transaction<'c>);

@@ -6,7 +6,7 @@ use crate::ledger::{
     PayloadRow, SigningState,
 };
 use crate::register_tx::{commit_batch, RegisterSql};
-use crate::{Backend, Batch, HistoryRow, StoreError, Write};
+use crate::{int, Backend, Batch, HistoryRow, StoreError, Write};
 use airisk_ledger::tree::NodeId;
 use airisk_ledger::Hash;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -16,11 +16,6 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite/0001_register.sql")),
     (2, include_str!("migrations/sqlite/0002_ledger.sql")),
 ];
-
-/// SQLite stores integers as i64; ledger sizes and indices never come near 2^63.
-fn int(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
 
 /// The open write transaction, seen through the register and ledger traits.
 struct SqliteTx<'a, 'c>(&'a Transaction<'c>);

@@ -173,7 +173,7 @@ impl Detector for Exfiltration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::{prepare, NormalizeOptions};
+    use crate::normalize::NormalizeOptions;
 
     fn scan(text: &str) -> Vec<String> {
         let ctx = BuildContext {
@@ -181,23 +181,14 @@ mod tests {
             ..Default::default()
         };
         let d = Exfiltration::new(ExfilOptions::default(), &ctx);
-        let t = prepare(
-            text,
-            &NormalizeOptions {
-                max_decode_depth: 0,
-                ..Default::default()
-            },
-        );
-        let mut out = Vec::new();
-        d.scan(
-            &Subject {
-                original: text,
-                text: &t,
-                tool: None,
-            },
-            &mut out,
-        );
-        out.into_iter().map(|h| h.rule_id.into_owned()).collect()
+        let no_decoding = NormalizeOptions {
+            max_decode_depth: 0,
+            ..Default::default()
+        };
+        crate::detectors::scan_text(&d, text, &no_decoding)
+            .into_iter()
+            .map(|h| h.rule_id.into_owned())
+            .collect()
     }
 
     #[test]

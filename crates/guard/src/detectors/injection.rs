@@ -317,21 +317,11 @@ impl Detector for InjectionRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::{prepare, NormalizeOptions};
+    use crate::normalize::NormalizeOptions;
 
     fn hits(text: &str) -> Vec<Hit> {
         let d = InjectionRules::new(InjectionRulesOptions::default());
-        let t = prepare(text, &NormalizeOptions::default());
-        let mut out = Vec::new();
-        d.scan(
-            &Subject {
-                original: text,
-                text: &t,
-                tool: None,
-            },
-            &mut out,
-        );
-        out
+        crate::detectors::scan_text(&d, text, &NormalizeOptions::default())
     }
 
     fn cats(text: &str) -> Vec<String> {

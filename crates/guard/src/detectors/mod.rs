@@ -229,6 +229,26 @@ pub(crate) fn keep_best_non_overlapping(hits: &mut Vec<Hit>) {
     });
 }
 
+/// Runs one detector on a text as the engine would, for the detectors' unit tests.
+#[cfg(test)]
+pub(crate) fn scan_text(
+    detector: &dyn Detector,
+    text: &str,
+    options: &crate::normalize::NormalizeOptions,
+) -> Vec<Hit> {
+    let prepared = crate::normalize::prepare(text, options);
+    let mut out = Vec::new();
+    detector.scan(
+        &Subject {
+            original: text,
+            text: &prepared,
+            tool: None,
+        },
+        &mut out,
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

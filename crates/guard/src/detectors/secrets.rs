@@ -370,27 +370,18 @@ fn dedupe(out: &mut Vec<Hit>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::{prepare, NormalizeOptions};
+    use crate::normalize::NormalizeOptions;
 
     fn ids(text: &str) -> Vec<String> {
         let d = Secrets::new(SecretsOptions::default(), "s").unwrap();
-        let t = prepare(
-            text,
-            &NormalizeOptions {
-                max_decode_depth: 0,
-                ..Default::default()
-            },
-        );
-        let mut out = Vec::new();
-        d.scan(
-            &Subject {
-                original: text,
-                text: &t,
-                tool: None,
-            },
-            &mut out,
-        );
-        out.into_iter().map(|h| h.rule_id.into_owned()).collect()
+        let no_decoding = NormalizeOptions {
+            max_decode_depth: 0,
+            ..Default::default()
+        };
+        crate::detectors::scan_text(&d, text, &no_decoding)
+            .into_iter()
+            .map(|h| h.rule_id.into_owned())
+            .collect()
     }
 
     #[test]
