@@ -70,7 +70,14 @@ impl HashSource for StoredHashes<'_> {
         self.backend
             .borrow_mut()
             .ledger_subtree_hashes(nodes)
-            .map_err(|e| LedgerError::Bundle(format!("reading stored hashes: {e}")))
+            .map_err(|e| {
+                let first = nodes.first().copied().unwrap_or(NodeId::leaf(0));
+                LedgerError::HashSource {
+                    level: first.level,
+                    index: first.index,
+                    message: e.to_string(),
+                }
+            })
     }
 }
 
@@ -88,7 +95,11 @@ impl Store {
     /// that the signer is the one recorded.
     pub fn init_ledger(&mut self, signer: &SignerKey) -> Result<LedgerIdentity, StoreError> {
         let verifier = signer.verifier().to_string();
-        let (origin, key) = self.backend.ledger_set_identity(signer.name(), &verifier)?;
+        // Read first: every command opens the store, and most must not write.
+        let (origin, key) = match self.ledger_identity()? {
+            Some(identity) => (identity.origin, identity.verifier_key),
+            None => self.backend.ledger_set_identity(signer.name(), &verifier)?,
+        };
         if key != verifier {
             return Err(StoreError::Ledger(format!(
                 "this database's ledger is signed by {key}, not by the given key file ({verifier})"
