@@ -417,3 +417,21 @@ fn the_checkpoint_policy_can_be_tuned() {
             "AIRISK_CHECKPOINT_SECONDS: `soon` is not a whole number above 0",
         ));
 }
+
+#[test]
+fn init_with_a_key_of_another_ledger_fails_and_leaves_no_key_behind() {
+    let db = sqlite_db();
+    db.airisk(&["init"]).assert().success();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let stray = elsewhere.path().join("new.key");
+    db.airisk(&["init"])
+        .env("AIRISK_LEDGER_KEY", &stray)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not by the given key file"));
+    assert!(
+        !stray.exists(),
+        "the key created for the failed init was removed"
+    );
+    db.airisk(&["ledger", "verify"]).assert().success();
+}

@@ -47,11 +47,21 @@ pub fn ensure_ledger_key(ctx: &Context) -> Result<(LedgerIdentity, bool)> {
     } else {
         read_key(&ctx.ledger_key)?
     };
-    let mut store = ctx.open()?;
-    let identity = store
-        .init_ledger(&key)
-        .with_context(|| format!("checking ledger key {}", ctx.ledger_key.display()))?;
-    Ok((identity, created))
+    let recorded = ctx.open().and_then(|mut store| {
+        store
+            .init_ledger(&key)
+            .with_context(|| format!("checking ledger key {}", ctx.ledger_key.display()))
+    });
+    match recorded {
+        Ok(identity) => Ok((identity, created)),
+        Err(error) => {
+            // A key that does not belong to this database must not be left behind.
+            if created {
+                let _ = std::fs::remove_file(&ctx.ledger_key);
+            }
+            Err(error)
+        }
+    }
 }
 
 /// A unique origin line for a new ledger (C2SP: a schema-less, URL-like name).
