@@ -15,6 +15,7 @@
 //! is the canonical form of a valid model object.
 
 pub mod evidence;
+pub mod group;
 pub mod ledger;
 mod ledger_api;
 mod postgres_backend;
@@ -173,7 +174,7 @@ pub(crate) struct HistoryRow {
 }
 
 /// The operations each database must provide, with the same meaning on both.
-pub(crate) trait Backend {
+pub(crate) trait Backend: Send {
     /// Applies pending migrations; returns the schema version.
     fn migrate(&mut self, migrations: &[(i64, &str)]) -> Result<i64, StoreError>;
     /// Every stored object as (kind, id, body).

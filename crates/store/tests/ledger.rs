@@ -398,3 +398,42 @@ mod tampering {
         assert_eq!(first(&report), (12, "bad signature"));
     }
 }
+
+#[test]
+fn group_commit_coalesces_concurrent_single_appends() {
+    on_each_backend(|location| {
+        let committer =
+            airisk_store::group::GroupCommitter::start(signed_store(location, 100), 512);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let appender = committer.appender();
+                std::thread::spawn(move || {
+                    (0..250)
+                        .map(|i| {
+                            appender
+                                .append(entries(1, &format!("t{t}-{i}")).remove(0))
+                                .unwrap()
+                        })
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        let mut indices: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let stats = committer.finish();
+        indices.sort();
+        assert_eq!(
+            indices,
+            (0..2000).collect::<Vec<_>>(),
+            "every append acknowledged once"
+        );
+        assert_eq!(stats.entries, 2000);
+        assert!(stats.batches < 2000, "appends were grouped: {stats:?}");
+        let mut store = Store::open(location).unwrap();
+        let report = store.verify_ledger(&signer().verifier()).unwrap();
+        assert!(report.is_ok(), "{:?}", report.problems);
+        assert_eq!(report.entries, 2000);
+    });
+}

@@ -85,6 +85,10 @@ pub struct BenchArgs {
     /// Print the tree size after every acknowledged (committed) batch.
     #[arg(long)]
     print_acks: bool,
+    /// Instead of batches, append single entries from this many threads through the group
+    /// committer (at most --batch entries per durable write).
+    #[arg(long, value_name = "N")]
+    producers: Option<u64>,
 }
 
 pub fn run(ctx: &Context, command: LedgerCommand) -> Result<ExitCode> {
@@ -311,22 +315,56 @@ fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         ledger_key: key_path,
     };
     crate::commands::init::ensure_ledger_key(&bench_ctx)?;
-    let mut store = bench_ctx.open()?;
     let payload = vec![b'x'; 256];
+    let entry = |n: u64| NewEntry {
+        kind: airisk_ledger::EntryKind::GuardDecision,
+        actor: "bench".into(),
+        subject: format!("system:bench-{}", n % 7),
+        payload: payload.clone(),
+    };
+    if let Some(producers) = args.producers.filter(|p| *p > 0) {
+        let committer =
+            airisk_store::group::GroupCommitter::start(bench_ctx.open()?, args.batch as usize);
+        let per_producer = args.entries.div_ceil(producers);
+        let started = Instant::now();
+        let threads: Vec<_> = (0..producers)
+            .map(|p| {
+                let appender = committer.appender();
+                let entries: Vec<NewEntry> = (0..per_producer)
+                    .map(|i| entry(p * per_producer + i))
+                    .collect();
+                std::thread::spawn(move || {
+                    entries
+                        .into_iter()
+                        .try_for_each(|e| appender.append(e).map(|_| ()))
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread
+                .join()
+                .map_err(|_| anyhow!("a producer thread panicked"))??;
+        }
+        let stats = committer.finish();
+        let elapsed = started.elapsed();
+        println!(
+            "group commit: {producers} producers appending single entries on {}: {} entries in {} durable writes (mean {:.0} per write), {:.0} entries/s",
+            location.redacted(),
+            stats.entries,
+            stats.batches,
+            stats.entries as f64 / stats.batches.max(1) as f64,
+            stats.entries as f64 / elapsed.as_secs_f64()
+        );
+        return verify_and_prove(&bench_ctx, &args);
+    }
+    let mut store = bench_ctx.open()?;
     let batches = args.entries.div_ceil(args.batch);
     let mut rates = Vec::with_capacity(batches as usize);
     let started = Instant::now();
     let mut appended = 0;
     for _ in 0..batches {
         let n = args.batch.min(args.entries - appended);
-        let entries: Vec<NewEntry> = (0..n)
-            .map(|i| NewEntry {
-                kind: airisk_ledger::EntryKind::GuardDecision,
-                actor: "bench".into(),
-                subject: format!("system:bench-{}", (appended + i) % 7),
-                payload: payload.clone(),
-            })
-            .collect();
+        let entries: Vec<NewEntry> = (0..n).map(|i| entry(appended + i)).collect();
         let t = Instant::now();
         let outcome = store.append(&entries, chrono::Utc::now())?;
         rates.push(n as f64 / t.elapsed().as_secs_f64());
@@ -344,6 +382,13 @@ fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         location.redacted(),
         appended as f64 / total.as_secs_f64()
     );
+    drop(store);
+    verify_and_prove(&bench_ctx, &args)
+}
+
+/// The read half of the benchmark: full verify and proof generation.
+fn verify_and_prove(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
+    let mut store = ctx.open()?;
     let key = parse_key(
         &store
             .ledger_identity()?
