@@ -170,13 +170,13 @@ pub(crate) fn maybe_checkpoint(
     };
     let size = frontier.size();
     let last_size = state.last_checkpoint.as_ref().map(|c| c.0).unwrap_or(0);
-    if size == 0 || size == last_size || (size < last_size) {
-        if size < last_size {
-            return Err(StoreError::Ledger(format!(
-                "the log has {size} entries but a checkpoint of size {last_size} exists: entries were removed"
-            )));
-        }
-        return Ok(None);
+    if size < last_size {
+        return Err(StoreError::Ledger(format!(
+            "the log has {size} entries but a checkpoint of size {last_size} exists: entries were removed"
+        )));
+    }
+    if size == last_size {
+        return Ok(None); // also covers the empty log, which has no checkpoint
     }
     let last_at = state
         .last_checkpoint_at

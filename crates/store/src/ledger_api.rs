@@ -8,8 +8,8 @@ use crate::ledger::{
 use crate::{Backend, Store, StoreError};
 use airisk_ledger::tree::{HashSource, NodeId};
 use airisk_ledger::{
-    Bundle, Checkpoint, ConsistencyProof, Entry, EntryKind, Hash, InclusionProof, LedgerError,
-    LogVerifier, MemoryTree, SignerKey, VerifierKey,
+    Bundle, ConsistencyProof, Entry, EntryKind, Hash, InclusionProof, LedgerError, LogVerifier,
+    MemoryTree, SignerKey, VerifierKey,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -91,6 +91,21 @@ impl Store {
         self.policy = policy;
     }
 
+    /// Runs `f` on the backend with the append context (time, signing key, checkpoint
+    /// policy), borrowing the key rather than copying it.
+    pub(crate) fn with_context<R>(
+        &mut self,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&mut dyn Backend, &AppendContext) -> R,
+    ) -> R {
+        let ctx = AppendContext {
+            now,
+            signer: self.signer.as_ref(),
+            policy: self.policy,
+        };
+        f(self.backend.as_mut(), &ctx)
+    }
+
     /// Records the signer's identity as the ledger's, the first time; afterwards checks
     /// that the signer is the one recorded.
     pub fn init_ledger(&mut self, signer: &SignerKey) -> Result<LedgerIdentity, StoreError> {
@@ -142,13 +157,7 @@ impl Store {
                 checkpoint: None,
             });
         }
-        let signer = self.signer.clone();
-        let ctx = AppendContext {
-            now,
-            signer: signer.as_ref(),
-            policy: self.policy,
-        };
-        self.backend.ledger_append(entries, &ctx)
+        self.with_context(now, |backend, ctx| backend.ledger_append(entries, ctx))
     }
 
     /// Signs a checkpoint of the whole log now. `None` when the log has not grown since
@@ -159,13 +168,7 @@ impl Store {
                 "no ledger signing key is loaded; run `airisk init` to create one".into(),
             ));
         }
-        let signer = self.signer.clone();
-        let ctx = AppendContext {
-            now,
-            signer: signer.as_ref(),
-            policy: self.policy,
-        };
-        self.backend.ledger_checkpoint(&ctx)
+        self.with_context(now, |backend, ctx| backend.ledger_checkpoint(ctx))
     }
 
     /// Every checkpoint as (size, signed note, created at), by size.
@@ -362,15 +365,9 @@ impl Store {
             subject: evidence.target.clone(),
             payload: payload.to_string().into_bytes(),
         };
-        let signer = self.signer.clone();
-        let ctx = AppendContext {
-            now,
-            signer: signer.as_ref(),
-            policy: self.policy,
-        };
-        let (id, outcome) = self
-            .backend
-            .evidence_add(&evidence, &sha256, &entry, &at, &ctx)?;
+        let (id, outcome) = self.with_context(now, |backend, ctx| {
+            backend.evidence_add(&evidence, &sha256, &entry, &at, ctx)
+        })?;
         let record = EvidenceRecord {
             id,
             sha256,
@@ -392,12 +389,6 @@ impl Store {
     /// The stored content of an evidence file, by its hex SHA-256.
     pub fn evidence_content(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.backend.evidence_content(sha256)
-    }
-
-    /// A checkpoint's parsed body, for display.
-    pub fn parse_checkpoint(note: &str) -> Result<Checkpoint, StoreError> {
-        let body_end = note.find("\n\n").map(|i| i + 1).unwrap_or(note.len());
-        Ok(Checkpoint::parse(&note[..body_end])?)
     }
 }
 

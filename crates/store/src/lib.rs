@@ -378,12 +378,8 @@ impl Store {
                 })
                 .is_some_and(|o| o.to_value() == *expected)
         };
-        let ctx = AppendContext {
-            now: at,
-            signer: self.signer.as_ref(),
-            policy: self.policy,
-        };
-        let changeset = self.backend.commit(&batch, &unchanged, &ctx)?;
+        let changeset =
+            self.with_context(at, |backend, ctx| backend.commit(&batch, &unchanged, ctx))?;
         Ok(CommitSummary {
             changeset,
             created,
