@@ -207,7 +207,7 @@ fn unknown_top_level_key() {
             "format: airisk/v1\nrisk:\n  - id: R-9\n",
         )
         .unwrap();
-        vec!["extra.yaml:2: unknown top-level key `risk` (expected format, settings, people, criteria, systems, risks, treatments, screening)".into()]
+        vec!["extra.yaml:2: unknown top-level key `risk` (expected format, settings, people, criteria, systems, risks, treatments, screening, controls, soa)".into()]
     });
 }
 

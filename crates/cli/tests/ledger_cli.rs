@@ -283,7 +283,8 @@ fn evidence_add_list_show() {
             "control:iso42001-2023:A.6.2.6",
         ])
         .assert()
-        .success();
+        .code(1)
+        .stderr(predicate::str::contains("not to a framework item"));
         db.airisk(&["evidence", "add", file.to_str().unwrap(), "--for", "R-1"])
             .assert()
             .code(1)

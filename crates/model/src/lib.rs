@@ -1,10 +1,11 @@
 //! The airisk domain model and its rules.
 //!
 //! What it is: the types of the AI system inventory and the AI risk register — people,
-//! criteria sets, systems, risks, treatments, screening decisions and register settings —
+//! criteria sets, systems, risks, treatments, screening decisions, applied controls,
+//! Statement of Applicability decisions and register settings —
 //! and the pure rules over them: scoring against a criteria grid, use-case tiering,
 //! acceptance above the threshold, nonconformities, review dates, the screening matrix,
-//! the due report, and the field-level plan of applying desired objects to a register.
+//! the due report, control effectiveness from evidence, and the field-level plan of applying desired objects to a register.
 //!
 //! What it is not: storage, file formats, presentation. It does no IO, has no async and
 //! never depends on a database crate; `today` is always a parameter so every rule is
@@ -16,6 +17,7 @@
 //! - `Register::validate` returns every violated rule; a register with no issues is one
 //!   that storage may hold.
 
+pub mod control;
 pub mod criteria;
 pub mod issue;
 pub mod level;
@@ -31,6 +33,10 @@ pub mod settings;
 pub mod system;
 pub mod treatment;
 
+pub use control::{
+    assess_effectiveness, is_item_reference, Control, ControlStatus, Effectiveness,
+    EffectivenessRating, EvidenceOutcome, Observation, SoaDecision, DEFAULT_EVIDENCE_VALID_DAYS,
+};
 pub use criteria::{CriteriaSet, ScaleStep, ScoreBands};
 pub use issue::Issue;
 pub use level::Level;

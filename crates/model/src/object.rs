@@ -17,10 +17,12 @@ pub enum ObjectKind {
     Risk,
     Treatment,
     Screening,
+    Control,
+    Soa,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 7] = [
+    pub const ALL: [ObjectKind; 9] = [
         ObjectKind::Settings,
         ObjectKind::Person,
         ObjectKind::Criteria,
@@ -28,6 +30,8 @@ impl ObjectKind {
         ObjectKind::Risk,
         ObjectKind::Treatment,
         ObjectKind::Screening,
+        ObjectKind::Control,
+        ObjectKind::Soa,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,8 @@ impl ObjectKind {
             ObjectKind::Risk => "risk",
             ObjectKind::Treatment => "treatment",
             ObjectKind::Screening => "screening",
+            ObjectKind::Control => "control",
+            ObjectKind::Soa => "soa",
         }
     }
 
@@ -56,6 +62,8 @@ impl ObjectKind {
             ObjectKind::Risk => "risks",
             ObjectKind::Treatment => "treatments",
             ObjectKind::Screening => "screening",
+            ObjectKind::Control => "controls",
+            ObjectKind::Soa => "soa",
         }
     }
 }

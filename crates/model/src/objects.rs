@@ -1,5 +1,6 @@
 //! A register object of any kind, as one value: what files, storage and plans pass around.
 
+use crate::control::{Control, SoaDecision};
 use crate::criteria::CriteriaSet;
 use crate::object::ObjectKind;
 use crate::person::Person;
@@ -19,6 +20,8 @@ pub enum Object {
     Risk(Risk),
     Treatment(Treatment),
     Screening(ScreeningDecision),
+    Control(Control),
+    Soa(SoaDecision),
 }
 
 impl Object {
@@ -31,6 +34,8 @@ impl Object {
             Object::Risk(_) => ObjectKind::Risk,
             Object::Treatment(_) => ObjectKind::Treatment,
             Object::Screening(_) => ObjectKind::Screening,
+            Object::Control(_) => ObjectKind::Control,
+            Object::Soa(_) => ObjectKind::Soa,
         }
     }
 
@@ -43,6 +48,8 @@ impl Object {
             Object::Risk(o) => o.id.clone(),
             Object::Treatment(o) => o.id.clone(),
             Object::Screening(o) => o.id(),
+            Object::Control(o) => o.id.clone(),
+            Object::Soa(o) => o.item.clone(),
         }
     }
 
@@ -57,6 +64,8 @@ impl Object {
             Object::Risk(o) => serde_json::to_value(o),
             Object::Treatment(o) => serde_json::to_value(o),
             Object::Screening(o) => serde_json::to_value(o),
+            Object::Control(o) => serde_json::to_value(o),
+            Object::Soa(o) => serde_json::to_value(o),
         };
         // Serialising these plain data types cannot fail: no maps with non-string keys.
         result.unwrap_or(Value::Null)
@@ -81,6 +90,8 @@ impl Object {
             ObjectKind::Risk => Object::Risk(read(value)?),
             ObjectKind::Treatment => Object::Treatment(read(value)?),
             ObjectKind::Screening => Object::Screening(read(value)?),
+            ObjectKind::Control => Object::Control(read(value)?),
+            ObjectKind::Soa => Object::Soa(read(value)?),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The register: every object, the rules that span objects, and the views derived from them.
 
+use crate::control::{Control, SoaDecision};
 use crate::criteria::CriteriaSet;
 use crate::issue::{Issue, IssueSink};
 use crate::level::Level;
@@ -26,6 +27,9 @@ pub struct Register {
     pub risks: BTreeMap<String, Risk>,
     pub treatments: BTreeMap<String, Treatment>,
     pub screening: BTreeMap<String, ScreeningDecision>,
+    pub controls: BTreeMap<String, Control>,
+    /// Statement of Applicability decisions, keyed by framework item reference.
+    pub soa: BTreeMap<String, SoaDecision>,
 }
 
 /// Where the register's criteria set comes from, or why there is none.
@@ -58,6 +62,8 @@ impl Register {
                 .insert(o.id.clone(), o)
                 .map(Object::Treatment),
             Object::Screening(o) => self.screening.insert(o.id(), o).map(Object::Screening),
+            Object::Control(o) => self.controls.insert(o.id.clone(), o).map(Object::Control),
+            Object::Soa(o) => self.soa.insert(o.item.clone(), o).map(Object::Soa),
         }
     }
 
@@ -74,6 +80,8 @@ impl Register {
             ObjectKind::Risk => self.risks.get(id).cloned().map(Object::Risk),
             ObjectKind::Treatment => self.treatments.get(id).cloned().map(Object::Treatment),
             ObjectKind::Screening => self.screening.get(id).cloned().map(Object::Screening),
+            ObjectKind::Control => self.controls.get(id).cloned().map(Object::Control),
+            ObjectKind::Soa => self.soa.get(id).cloned().map(Object::Soa),
         }
     }
 
@@ -96,6 +104,8 @@ impl Register {
         out.extend(sorted(&self.risks, Object::Risk));
         out.extend(sorted(&self.treatments, Object::Treatment));
         out.extend(sorted(&self.screening, Object::Screening));
+        out.extend(sorted(&self.controls, Object::Control));
+        out.extend(sorted(&self.soa, Object::Soa));
         out
     }
 
@@ -107,6 +117,8 @@ impl Register {
             + self.risks.len()
             + self.treatments.len()
             + self.screening.len()
+            + self.controls.len()
+            + self.soa.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -210,7 +222,60 @@ impl Register {
                 );
             }
         }
+        for control in self.controls.values() {
+            let mut s = sink(ObjectKind::Control, &control.id, &mut issues);
+            control.validate(&mut s);
+            if let Some(owner) = &control.owner {
+                self.check_person(&mut s, "owner", owner);
+            }
+            for (i, system) in control.systems.iter().enumerate() {
+                if !self.systems.contains_key(system) {
+                    s.push(
+                        format!("systems[{i}]"),
+                        format!(
+                            "unknown system `{system}`{}",
+                            known_list(self.systems.keys())
+                        ),
+                    );
+                }
+            }
+            for (i, risk) in control.risks.iter().enumerate() {
+                if !self.risks.contains_key(risk) {
+                    s.push(
+                        format!("risks[{i}]"),
+                        format!("unknown risk `{risk}`{}", known_list(self.risks.keys())),
+                    );
+                }
+            }
+        }
+        for decision in self.soa.values() {
+            let mut s = sink(ObjectKind::Soa, &decision.item, &mut issues);
+            decision.validate(&mut s);
+            if let Some(who) = &decision.decided_by {
+                self.check_person(&mut s, "decided_by", who);
+            }
+        }
         issues
+    }
+
+    /// Applied controls that treat this risk (retired ones included; callers filter).
+    pub fn controls_for_risk<'a>(
+        &'a self,
+        risk_id: &'a str,
+    ) -> impl Iterator<Item = &'a Control> + 'a {
+        self.controls
+            .values()
+            .filter(move |c| c.risks.iter().any(|r| r == risk_id))
+    }
+
+    /// Applied controls that satisfy this framework item directly.
+    pub fn controls_implementing<'a>(
+        &'a self,
+        item_ref: &'a str,
+    ) -> impl Iterator<Item = &'a Control> + 'a {
+        self.controls
+            .values()
+            .filter(move |c| c.implements.iter().any(|i| i == item_ref))
     }
 
     fn validate_settings(&self, issues: &mut Vec<Issue>) {
@@ -609,7 +674,11 @@ fn known_list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
 
 /// Ids appear in file names, URLs and screening keys, so they stay plain.
 fn check_id(object: &Object, issues: &mut Vec<Issue>) {
-    if matches!(object, Object::Settings(_) | Object::Screening(_)) {
+    // These ids are derived from references, which their own rules check.
+    if matches!(
+        object,
+        Object::Settings(_) | Object::Screening(_) | Object::Soa(_)
+    ) {
         return;
     }
     let id = object.id();

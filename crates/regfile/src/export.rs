@@ -9,7 +9,7 @@ use yaml_rust2::yaml::Hash;
 use yaml_rust2::{Yaml, YamlEmitter};
 
 /// The files an export writes and the kinds each holds, in order.
-pub const LAYOUT: [(&str, &[ObjectKind]); 5] = [
+pub const LAYOUT: [(&str, &[ObjectKind]); 7] = [
     (
         "register.yaml",
         &[
@@ -22,6 +22,8 @@ pub const LAYOUT: [(&str, &[ObjectKind]); 5] = [
     ("risks.yaml", &[ObjectKind::Risk]),
     ("treatments.yaml", &[ObjectKind::Treatment]),
     ("screening.yaml", &[ObjectKind::Screening]),
+    ("controls.yaml", &[ObjectKind::Control]),
+    ("soa.yaml", &[ObjectKind::Soa]),
 ];
 
 #[derive(Debug, thiserror::Error)]

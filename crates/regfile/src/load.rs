@@ -361,6 +361,7 @@ fn object_label(kind: ObjectKind, value: &Value) -> Option<String> {
                 None => format!("{system}/{category}"),
             })
         }
+        ObjectKind::Soa => value.get("item")?.as_str().map(str::to_string),
         _ => value.get("id")?.as_str().map(str::to_string),
     }
 }

@@ -1,6 +1,9 @@
 //! The JSON Schema of a register file, generated from the model types so it cannot drift.
 
-use airisk_model::{AiSystem, CriteriaSet, Person, Risk, ScreeningDecision, Settings, Treatment};
+use airisk_model::{
+    AiSystem, Control, CriteriaSet, Person, Risk, ScreeningDecision, Settings, SoaDecision,
+    Treatment,
+};
 use schemars::JsonSchema;
 
 /// One register file. Every key is optional; a register is the union of its files.
@@ -21,6 +24,10 @@ struct RegisterFile {
     risks: Option<Vec<Risk>>,
     treatments: Option<Vec<Treatment>>,
     screening: Option<Vec<ScreeningDecision>>,
+    /// Applied controls: catalog or custom controls linked to systems and risks.
+    controls: Option<Vec<Control>>,
+    /// Statement of Applicability decisions, one per framework item.
+    soa: Option<Vec<SoaDecision>>,
 }
 
 /// The schema as pretty-printed JSON, with a trailing newline.

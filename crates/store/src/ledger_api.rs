@@ -357,6 +357,7 @@ impl Store {
             "target": evidence.target,
             "file_name": evidence.file_name,
             "note": evidence.note,
+            "outcome": evidence.outcome.map(|o| o.as_str()),
             "at": at,
         });
         let entry = NewEntry {
@@ -378,6 +379,7 @@ impl Store {
             ledger_index: outcome.first_index,
             created_at: at,
             created_by: actor.to_string(),
+            outcome: evidence.outcome,
         };
         Ok((record, outcome))
     }

@@ -1,6 +1,6 @@
 //! The PostgreSQL backend, for deployments where several instances share one register.
 
-use crate::evidence::{EvidenceRecord, NewEvidence};
+use crate::evidence::{parse_outcome, EvidenceRecord, NewEvidence};
 use crate::ledger::{
     self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
     PayloadRow, SigningState,
@@ -14,6 +14,10 @@ use postgres::{Client, GenericClient, NoTls, Transaction};
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_register.sql")),
     (2, include_str!("migrations/postgres/0002_ledger.sql")),
+    (
+        3,
+        include_str!("migrations/postgres/0003_evidence_outcome.sql"),
+    ),
 ];
 
 /// The open write transaction, seen through the register and ledger traits.
@@ -482,8 +486,8 @@ impl Backend for PostgresBackend {
         let outcome = ledger::append(&mut PgTx(&mut tx), std::slice::from_ref(entry), ctx)?;
         let id: i64 = tx
             .query_one(
-                "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by, outcome)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 &[
                     &sha256,
                     &evidence.target,
@@ -492,6 +496,7 @@ impl Backend for PostgresBackend {
                     &int(outcome.first_index),
                     &at,
                     &entry.actor,
+                    &evidence.outcome.map(|o| o.as_str()),
                 ],
             )?
             .get(0);
@@ -501,7 +506,7 @@ impl Backend for PostgresBackend {
 
     fn evidence_list(&mut self, target: Option<&str>) -> Result<Vec<EvidenceRecord>, StoreError> {
         let rows = self.client.query(
-            "SELECT e.id, e.sha256, b.size, e.target, e.file_name, e.note, e.ledger_idx, e.created_at, e.created_by
+            "SELECT e.id, e.sha256, b.size, e.target, e.file_name, e.note, e.ledger_idx, e.created_at, e.created_by, e.outcome
              FROM evidence e JOIN evidence_blobs b ON b.sha256 = e.sha256
              WHERE ($1::TEXT IS NULL OR e.target = $1) ORDER BY e.id",
             &[&target],
@@ -518,6 +523,7 @@ impl Backend for PostgresBackend {
                 ledger_index: r.get::<_, i64>(6) as u64,
                 created_at: r.get(7),
                 created_by: r.get(8),
+                outcome: parse_outcome(r.get::<_, Option<String>>(9)),
             })
             .collect())
     }

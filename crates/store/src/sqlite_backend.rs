@@ -1,6 +1,6 @@
 //! The embedded SQLite backend.
 
-use crate::evidence::{EvidenceRecord, NewEvidence};
+use crate::evidence::{parse_outcome, EvidenceRecord, NewEvidence};
 use crate::ledger::{
     self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
     PayloadRow, SigningState,
@@ -15,6 +15,10 @@ use std::path::Path;
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite/0001_register.sql")),
     (2, include_str!("migrations/sqlite/0002_ledger.sql")),
+    (
+        3,
+        include_str!("migrations/sqlite/0003_evidence_outcome.sql"),
+    ),
 ];
 
 /// The open write transaction, seen through the register and ledger traits.
@@ -460,9 +464,9 @@ impl Backend for SqliteBackend {
         )?;
         let outcome = ledger::append(&mut SqliteTx(&tx), std::slice::from_ref(entry), ctx)?;
         tx.execute(
-            "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![sha256, evidence.target, evidence.file_name, evidence.note, int(outcome.first_index), at, entry.actor],
+            "INSERT INTO evidence (sha256, target, file_name, note, ledger_idx, created_at, created_by, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![sha256, evidence.target, evidence.file_name, evidence.note, int(outcome.first_index), at, entry.actor, evidence.outcome.map(|o| o.as_str())],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
@@ -471,7 +475,7 @@ impl Backend for SqliteBackend {
 
     fn evidence_list(&mut self, target: Option<&str>) -> Result<Vec<EvidenceRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT e.id, e.sha256, b.size, e.target, e.file_name, e.note, e.ledger_idx, e.created_at, e.created_by
+            "SELECT e.id, e.sha256, b.size, e.target, e.file_name, e.note, e.ledger_idx, e.created_at, e.created_by, e.outcome
              FROM evidence e JOIN evidence_blobs b ON b.sha256 = e.sha256
              WHERE (?1 IS NULL OR e.target = ?1) ORDER BY e.id",
         )?;
@@ -486,6 +490,7 @@ impl Backend for SqliteBackend {
                 ledger_index: r.get::<_, i64>(6)? as u64,
                 created_at: r.get(7)?,
                 created_by: r.get(8)?,
+                outcome: parse_outcome(r.get::<_, Option<String>>(9)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

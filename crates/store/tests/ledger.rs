@@ -205,6 +205,7 @@ fn evidence_is_content_addressed_and_recorded() {
                         target: target.into(),
                         file_name: "report.pdf".into(),
                         note: "external test".into(),
+                        outcome: Some(airisk_store::evidence::EvidenceOutcome::Pass),
                     },
                     "alice",
                     t0(),

@@ -26,12 +26,12 @@ fn at(hour: u32) -> chrono::DateTime<Utc> {
 fn a_new_database_is_migrated_and_empty() {
     on_each_backend(|location| {
         let mut store = Store::open(location).unwrap();
-        assert_eq!(store.schema_version(), 2);
+        assert_eq!(store.schema_version(), 3);
         assert!(store.load_register().unwrap().is_empty());
         drop(store);
         // Opening again applies nothing twice.
         let mut again = Store::open(location).unwrap();
-        assert_eq!(again.schema_version(), 2);
+        assert_eq!(again.schema_version(), 3);
         assert!(again.history(None, None).unwrap().is_empty());
     });
 }

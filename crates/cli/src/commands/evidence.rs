@@ -1,6 +1,6 @@
 use crate::context::Context;
 use crate::render;
-use airisk_store::evidence::{EvidenceRecord, NewEvidence};
+use airisk_store::evidence::{EvidenceOutcome, EvidenceRecord, NewEvidence};
 use anyhow::{bail, Context as _, Result};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -14,11 +14,14 @@ pub enum EvidenceCommand {
     /// Store a file as evidence for a risk, treatment, system or control, and record it in the ledger.
     Add {
         file: PathBuf,
-        /// risk:ID, treatment:ID, system:ID or control:CATALOG:ITEM (e.g. control:iso42001-2023:A.6.2.6).
+        /// risk:ID, treatment:ID, system:ID or control:ID (an applied control, e.g. control:CTL-HUMAN-REVIEW).
         #[arg(long = "for", value_name = "TARGET")]
         target: String,
         #[arg(long, default_value = "")]
         note: String,
+        /// The evidence is a test result: `pass` or `fail`. Control effectiveness counts only these.
+        #[arg(long, value_parser = parse_outcome)]
+        outcome: Option<EvidenceOutcome>,
         #[arg(long)]
         json: bool,
     },
@@ -45,6 +48,7 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
             file,
             target,
             note,
+            outcome,
             json,
         } => {
             let (mut store, register) = ctx.load()?;
@@ -64,12 +68,13 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let (record, outcome) = store.add_evidence(
+            let (record, appended) = store.add_evidence(
                 NewEvidence {
                     content,
                     target,
                     file_name,
                     note,
+                    outcome,
                 },
                 &ctx.actor,
                 chrono::Utc::now(),
@@ -84,7 +89,7 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
                     record.sha256,
                     record.target,
                     record.ledger_index,
-                    outcome
+                    appended
                         .checkpoint
                         .map(|s| format!(", signed in checkpoint {s}"))
                         .unwrap_or_default()
@@ -124,6 +129,9 @@ pub fn run(ctx: &Context, command: EvidenceCommand) -> Result<ExitCode> {
                 );
                 println!("  sha256:  {} ({} bytes)", record.sha256, record.size);
                 println!("  note:    {}", record.note);
+                if let Some(outcome) = record.outcome {
+                    println!("  outcome: {}", outcome.as_str());
+                }
                 println!("  added:   {} by {}", record.created_at, record.created_by);
                 println!(
                     "  ledger:  entry {} (airisk ledger proof {})",
@@ -146,19 +154,22 @@ fn check_target(register: &airisk_model::Register, target: &str) -> Result<()> {
         "risk" => register.risks.contains_key(id),
         "treatment" => register.treatments.contains_key(id),
         "system" => register.systems.contains_key(id),
-        "control" => {
-            let library = airisk_catalog::Library::embedded()
-                .map_err(|e| anyhow::anyhow!("loading the framework catalogs: {e}"))?;
-            library.resolve(id).is_some()
-        }
+        "control" => register.controls.contains_key(id),
         _ => bail!(
             "--for `{target}`: unknown kind `{kind}` (expected risk, treatment, system or control)"
         ),
     };
     if !exists {
+        if kind == "control" && id.contains(':') {
+            bail!("--for `{target}`: evidence is linked to an applied control (control:ID from controls.yaml), not to a framework item; the item's controls carry it to the SoA");
+        }
         bail!("--for `{target}`: no {kind} with id `{id}`");
     }
     Ok(())
+}
+
+fn parse_outcome(text: &str) -> Result<EvidenceOutcome, String> {
+    EvidenceOutcome::parse(text).ok_or_else(|| format!("`{text}`: expected pass or fail"))
 }
 
 fn print_table(records: &[EvidenceRecord]) {
