@@ -63,6 +63,13 @@ enum Command {
     /// Framework catalogs: ISO/IEC 42001, NIST AI RMF, EU AI Act, OWASP, MITRE ATLAS, MIT.
     #[command(subcommand)]
     Catalog(commands::catalog::CatalogCommand),
+    /// Applied controls: status, owner, evidence and effectiveness.
+    #[command(subcommand)]
+    Control(commands::control::ControlCommand),
+    /// Statement of Applicability: every control of a framework, applicable or excluded, with problems.
+    Soa(commands::soa::SoaArgs),
+    /// Which framework items the applied controls cover, directly or through crosswalks.
+    Coverage(commands::soa::CoverageArgs),
     /// The mappings between two frameworks (e.g. nist-ai-rmf-1.0 iso42001-2023).
     Crosswalk {
         from: String,
@@ -86,6 +93,9 @@ fn main() -> ExitCode {
         Context::new(cli.db, cli.actor, cli.today, cli.ledger_key).and_then(|ctx| {
             match cli.command {
                 Command::Init => commands::init::run(&ctx),
+                Command::Control(command) => commands::control::run(&ctx, command),
+                Command::Soa(args) => commands::soa::run_soa(&ctx, args),
+                Command::Coverage(args) => commands::soa::run_coverage(&ctx, args),
                 Command::Demo(args) => commands::demo::run(&ctx, args),
                 Command::Apply(args) => commands::apply::run(&ctx, args),
                 Command::Export(args) => commands::export::run(&ctx, args),

@@ -1,5 +1,6 @@
 use crate::context::{Context, EXIT_FAILURE};
 use crate::render;
+use airisk_catalog::Library;
 use airisk_model::{plan, Action, Plan};
 use airisk_regfile::{Diagnostic, Loaded};
 use airisk_store::Store;
@@ -20,6 +21,9 @@ pub struct ApplyArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+    /// Also accept references to the catalogs in this folder (besides the built-in ones).
+    #[arg(long, value_name = "DIR")]
+    with: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: ApplyArgs) -> Result<ExitCode> {
@@ -34,7 +38,16 @@ pub fn run(ctx: &Context, args: ApplyArgs) -> Result<ExitCode> {
     } else {
         Output::Plan
     };
-    apply_loaded(ctx, &mut store, loaded, &label, args.dry_run, output)
+    let library = crate::commands::catalog::library(args.with.as_ref())?;
+    apply_loaded(
+        ctx,
+        &mut store,
+        loaded,
+        &library,
+        &label,
+        args.dry_run,
+        output,
+    )
 }
 
 /// How `apply_loaded` reports what it did.
@@ -52,6 +65,7 @@ pub fn apply_loaded(
     ctx: &Context,
     store: &mut Store,
     loaded: Loaded,
+    library: &Library,
     label: &str,
     dry_run: bool,
     output: Output,
@@ -59,7 +73,9 @@ pub fn apply_loaded(
     let current = store.load_register().context("reading the register")?;
     let objects = loaded.objects.clone();
     let plan = plan(&current, objects);
-    let issues = plan.result.validate();
+    let mut issues = plan.result.validate();
+    // Framework references are checked against the catalogs, which the model does not know.
+    issues.extend(airisk_compliance::check_references(&plan.result, library));
     if !issues.is_empty() {
         let diagnostics: Vec<Diagnostic> = issues.iter().map(|i| loaded.locate(i)).collect();
         return Ok(report_invalid(&diagnostics));

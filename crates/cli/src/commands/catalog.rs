@@ -30,7 +30,8 @@ pub enum CatalogCommand {
     },
 }
 
-fn library(with: Option<&PathBuf>) -> Result<Library> {
+/// The built-in catalogs, plus the catalog and crosswalk files of `with`.
+pub fn library(with: Option<&PathBuf>) -> Result<Library> {
     let mut library =
         Library::embedded().map_err(|e| anyhow!("loading the built-in catalogs: {e}"))?;
     if let Some(dir) = with {

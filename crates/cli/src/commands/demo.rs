@@ -56,7 +56,16 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     };
     let mut store = demo.open()?;
     println!("Loading the example register into {} …", path.display());
-    let code = apply_loaded(&demo, &mut store, loaded, "demo", false, Output::Summary)?;
+    let library = crate::commands::catalog::library(None)?;
+    let code = apply_loaded(
+        &demo,
+        &mut store,
+        loaded,
+        &library,
+        "demo",
+        false,
+        Output::Summary,
+    )?;
     if code != ExitCode::SUCCESS {
         return Ok(code);
     }

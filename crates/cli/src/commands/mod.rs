@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod control;
 pub mod demo;
 pub mod due;
 pub mod evidence;
@@ -13,4 +14,5 @@ pub mod ledger;
 pub mod matrix;
 pub mod risk;
 pub mod screening;
+pub mod soa;
 pub mod system;
