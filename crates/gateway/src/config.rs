@@ -487,7 +487,10 @@ routes:
         let bad = OK.replace("upstream: https://api.openai.com/v1", "upstream: ftp://x");
         let spec = parse_spec(&bad, "g.yaml").unwrap();
         let e = validate(&spec, "g.yaml").unwrap_err().to_string();
-        assert!(e.contains("g.yaml") && e.contains("routes[1].upstream"), "{e}");
+        assert!(
+            e.contains("g.yaml") && e.contains("routes[1].upstream"),
+            "{e}"
+        );
 
         let bad = OK.replace("    system: SYS-1", "    sytem: SYS-1");
         let e = parse_spec(&bad, "g.yaml").unwrap_err().to_string();
@@ -517,11 +520,17 @@ routes:
 
     #[test]
     fn missing_policy_file_names_the_field() {
-        let spec = parse_spec(&OK.replacen("policy: default", "policy: nope.yaml", 1), "g.yaml")
-            .unwrap();
+        let spec = parse_spec(
+            &OK.replacen("policy: default", "policy: nope.yaml", 1),
+            "g.yaml",
+        )
+        .unwrap();
         let e = GatewayConfig::from_spec(spec, Path::new("/nonexistent"), "g.yaml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("routes[0].policy") && e.contains("nope.yaml"), "{e}");
+        assert!(
+            e.contains("routes[0].policy") && e.contains("nope.yaml"),
+            "{e}"
+        );
     }
 }

@@ -31,11 +31,16 @@
 pub mod check;
 pub mod config;
 pub mod error;
+pub mod ledger;
 pub mod metrics;
+pub mod mock;
 pub mod openai;
 pub mod ratelimit;
+pub mod record;
+pub mod server;
 pub mod sse;
 pub mod stream;
 
 pub use config::{GatewayConfig, LogContent};
 pub use error::GatewayError;
+pub use server::{run_blocking, Gateway};

@@ -105,7 +105,11 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let counters = self.counters.lock().map(|m| m.clone()).unwrap_or_default();
-        let hists = self.histograms.lock().map(|m| m.clone()).unwrap_or_default();
+        let hists = self
+            .histograms
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
         let mut out = String::new();
         for (name, kind, help) in FAMILIES {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -155,17 +159,50 @@ mod tests {
     #[test]
     fn renders_text_format() {
         let m = Metrics::default();
-        m.inc("airisk_gateway_requests_total", &[("route", "a"), ("code", "200")], 2);
-        m.inc("airisk_gateway_findings_total", &[("detector", "say \"hi\"\n")], 1);
-        m.observe("airisk_gateway_guard_seconds", &[("stage", "input")], 0.00003);
+        m.inc(
+            "airisk_gateway_requests_total",
+            &[("route", "a"), ("code", "200")],
+            2,
+        );
+        m.inc(
+            "airisk_gateway_findings_total",
+            &[("detector", "say \"hi\"\n")],
+            1,
+        );
+        m.observe(
+            "airisk_gateway_guard_seconds",
+            &[("stage", "input")],
+            0.00003,
+        );
         m.observe("airisk_gateway_guard_seconds", &[("stage", "input")], 20.0);
         let t = m.render();
-        assert!(t.contains("airisk_gateway_requests_total{route=\"a\",code=\"200\"} 2\n"), "{t}");
+        assert!(
+            t.contains("airisk_gateway_requests_total{route=\"a\",code=\"200\"} 2\n"),
+            "{t}"
+        );
         assert!(t.contains("detector=\"say \\\"hi\\\"\\n\""), "{t}");
-        assert!(t.contains("airisk_gateway_guard_seconds_bucket{stage=\"input\",le=\"0.00005\"} 1\n"), "{t}");
-        assert!(t.contains("airisk_gateway_guard_seconds_bucket{stage=\"input\",le=\"+Inf\"} 2\n"), "{t}");
-        assert!(t.contains("airisk_gateway_guard_seconds_count{stage=\"input\"} 2\n"), "{t}");
-        assert!(t.contains("# TYPE airisk_gateway_in_flight gauge\nairisk_gateway_in_flight 0\n"), "{t}");
-        assert_eq!(m.counter("airisk_gateway_requests_total", &[("route", "a"), ("code", "200")]), 2);
+        assert!(
+            t.contains("airisk_gateway_guard_seconds_bucket{stage=\"input\",le=\"0.00005\"} 1\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("airisk_gateway_guard_seconds_bucket{stage=\"input\",le=\"+Inf\"} 2\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("airisk_gateway_guard_seconds_count{stage=\"input\"} 2\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("# TYPE airisk_gateway_in_flight gauge\nairisk_gateway_in_flight 0\n"),
+            "{t}"
+        );
+        assert_eq!(
+            m.counter(
+                "airisk_gateway_requests_total",
+                &[("route", "a"), ("code", "200")]
+            ),
+            2
+        );
     }
 }

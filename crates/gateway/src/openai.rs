@@ -66,7 +66,12 @@ pub fn parse_chat(bytes: &[u8]) -> Result<ChatRequest, RequestError> {
     let stream = match obj.get("stream") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(RequestError::new("`stream` must be a boolean", Some("stream"))),
+        Some(_) => {
+            return Err(RequestError::new(
+                "`stream` must be a boolean",
+                Some("stream"),
+            ))
+        }
     };
     let messages = obj
         .get("messages")
@@ -322,7 +327,8 @@ impl ToolCall {
         if self.arguments.trim().is_empty() {
             return Value::Object(Map::new());
         }
-        serde_json::from_str(&self.arguments).unwrap_or_else(|_| Value::String(self.arguments.clone()))
+        serde_json::from_str(&self.arguments)
+            .unwrap_or_else(|_| Value::String(self.arguments.clone()))
     }
 }
 
@@ -350,7 +356,12 @@ pub fn response_tool_calls(resp: &Value) -> Vec<ToolCall> {
         for (i, c) in choices.iter().enumerate() {
             if let Some(list) = c.pointer("/message/tool_calls").and_then(Value::as_array) {
                 for (j, t) in list.iter().enumerate() {
-                    let s = |p: &str| t.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+                    let s = |p: &str| {
+                        t.pointer(p)
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    };
                     calls.push(ToolCall {
                         choice: i,
                         index: j,
@@ -400,10 +411,7 @@ pub fn remove_tool_calls(resp: &mut Value, remove: &[(usize, usize)], notes: &[(
                     .filter(|n| n.0 == i)
                     .map(|n| n.1.as_str())
                     .collect();
-                msg.insert(
-                    "content".into(),
-                    Value::String(removed_note(&names)),
-                );
+                msg.insert("content".into(), Value::String(removed_note(&names)));
             }
             if let Some(obj) = c.as_object_mut() {
                 obj.insert("finish_reason".into(), Value::String("stop".into()));
@@ -444,12 +452,21 @@ mod tests {
         assert_eq!(req.model.as_deref(), Some("m"));
         let items = chat_items(&req.body, &["tool".into()], Some("<<doc>>"));
         let kinds: Vec<_> = items.iter().map(|i| (i.param.as_str(), &i.kind)).collect();
-        assert_eq!(kinds, vec![
-            ("messages[0].content", &ItemKind::Prompt { system: true }),
-            ("messages[1].content[0].text", &ItemKind::Prompt { system: false }),
-            ("messages[3].content", &ItemKind::ToolResult { name: "c1".into() }),
-            ("messages[4].content", &ItemKind::Context),
-        ]);
+        assert_eq!(
+            kinds,
+            vec![
+                ("messages[0].content", &ItemKind::Prompt { system: true }),
+                (
+                    "messages[1].content[0].text",
+                    &ItemKind::Prompt { system: false }
+                ),
+                (
+                    "messages[3].content",
+                    &ItemKind::ToolResult { name: "c1".into() }
+                ),
+                ("messages[4].content", &ItemKind::Context),
+            ]
+        );
         let mut b = req.body.clone();
         assert!(set_text(&mut b, &items[1].pointer, "HI".into()));
         assert_eq!(text_at(&b, "/messages/1/content/0/text"), Some("HI"));
@@ -490,19 +507,28 @@ mod tests {
     #[test]
     fn removes_tool_calls_keeping_a_valid_response() {
         let mut r = json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-            "role": "assistant", "content": null, "tool_calls": [
-                {"id": "a", "type": "function", "function": {"name": "shell", "arguments": "{}"}},
-                {"id": "b", "type": "function", "function": {"name": "search", "arguments": "{\"query\":\"x\"}"}}
-            ]}}]});
+        "role": "assistant", "content": null, "tool_calls": [
+            {"id": "a", "type": "function", "function": {"name": "shell", "arguments": "{}"}},
+            {"id": "b", "type": "function", "function": {"name": "search", "arguments": "{\"query\":\"x\"}"}}
+        ]}}]});
         let calls = response_tool_calls(&r);
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[1].arguments_json(), json!({"query": "x"}));
         remove_tool_calls(&mut r, &[(0, 0)], &[(0, "shell".into())]);
-        assert_eq!(r["choices"][0]["message"]["tool_calls"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            r["choices"][0]["message"]["tool_calls"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(r["choices"][0]["finish_reason"], "tool_calls");
         remove_tool_calls(&mut r, &[(0, 0)], &[(0, "search".into())]);
         assert!(r["choices"][0]["message"].get("tool_calls").is_none());
         assert_eq!(r["choices"][0]["finish_reason"], "stop");
-        assert!(r["choices"][0]["message"]["content"].as_str().unwrap().contains("`search`"));
+        assert!(r["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("`search`"));
     }
 }

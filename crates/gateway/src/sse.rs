@@ -124,9 +124,18 @@ mod tests {
     fn events_across_any_split() {
         let text = b"data: {\"a\":1}\n\n: comment\r\nevent: error\r\ndata: x\r\ndata: y\r\n\r\ndata: [DONE]\n\n";
         let want = vec![
-            SseEvent { event: None, data: "{\"a\":1}".into() },
-            SseEvent { event: Some("error".into()), data: "x\ny".into() },
-            SseEvent { event: None, data: "[DONE]".into() },
+            SseEvent {
+                event: None,
+                data: "{\"a\":1}".into(),
+            },
+            SseEvent {
+                event: Some("error".into()),
+                data: "x\ny".into(),
+            },
+            SseEvent {
+                event: None,
+                data: "[DONE]".into(),
+            },
         ];
         assert_eq!(parse_all(&[text]), want);
         for cut in 0..text.len() {

@@ -100,7 +100,10 @@ impl<'g> StreamFilter<'g> {
 
     /// Total microseconds spent in the guard so far.
     pub fn guard_us(&self) -> u64 {
-        self.checks.iter().map(|c| c.decision.elapsed_us).sum::<u64>()
+        self.checks
+            .iter()
+            .map(|c| c.decision.elapsed_us)
+            .sum::<u64>()
             + self.guard_elapsed_us.values().sum::<u64>()
     }
 
@@ -151,9 +154,7 @@ impl<'g> StreamFilter<'g> {
             }
             for (pos, c) in choices.iter_mut().enumerate() {
                 let idx = c.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
-                let finish = c
-                    .get("finish_reason")
-                    .is_some_and(|f| !f.is_null());
+                let finish = c.get("finish_reason").is_some_and(|f| !f.is_null());
                 let mut released = String::new();
                 if let Some(delta) = c.get_mut("delta").and_then(Value::as_object_mut) {
                     let st = self.choices.entry(idx).or_default();
@@ -234,7 +235,11 @@ impl<'g> StreamFilter<'g> {
                 }
             };
             if !text.is_empty() {
-                out.push(Emit::Data(self.make_chunk(idx, json!({"content": text}), None)));
+                out.push(Emit::Data(self.make_chunk(
+                    idx,
+                    json!({"content": text}),
+                    None,
+                )));
             }
             let mut before = Vec::new();
             if let FinishOutcome::Refused = self.finish_choice(idx, &mut before)? {
@@ -286,8 +291,8 @@ impl<'g> StreamFilter<'g> {
         let mut buf = String::with_capacity(offset + st.pending.len());
         buf.push_str(&st.tail);
         buf.push_str(&st.pending);
-        let decision = check::run(self.guard, Input::Output { text: &buf })
-            .map_err(StreamError::Guard)?;
+        let decision =
+            check::run(self.guard, Input::Output { text: &buf }).map_err(StreamError::Guard)?;
         let pending_len = st.pending.len();
         let mut cut = if all {
             pending_len
@@ -356,7 +361,11 @@ impl<'g> StreamFilter<'g> {
         Ok(if refuse { None } else { Some(released) })
     }
 
-    fn finish_choice(&mut self, idx: u64, out: &mut Vec<Emit>) -> Result<FinishOutcome, StreamError> {
+    fn finish_choice(
+        &mut self,
+        idx: u64,
+        out: &mut Vec<Emit>,
+    ) -> Result<FinishOutcome, StreamError> {
         let st = self.choices.entry(idx).or_default();
         if st.finished {
             return Ok(FinishOutcome::Ok);
@@ -411,7 +420,11 @@ impl<'g> StreamFilter<'g> {
                            "function": {"name": c.name, "arguments": c.arguments}})
                 })
                 .collect();
-            out.push(Emit::Data(self.make_chunk(idx, json!({"tool_calls": list}), None)));
+            out.push(Emit::Data(self.make_chunk(
+                idx,
+                json!({"tool_calls": list}),
+                None,
+            )));
             return Ok(FinishOutcome::Ok);
         }
         if !removed.is_empty() && !had_text {
@@ -437,7 +450,10 @@ impl<'g> StreamFilter<'g> {
     /// Output decisions for choices where nothing was found, one per choice (so every
     /// stream has its output decision in the log).
     pub fn summary_checks(&self) -> Vec<(u64, u64)> {
-        self.guard_elapsed_us.iter().map(|(k, v)| (*k, *v)).collect()
+        self.guard_elapsed_us
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect()
     }
 }
 
@@ -539,7 +555,10 @@ mod tests {
             match e {
                 Emit::Data(d) => {
                     let v: Value = serde_json::from_str(d).unwrap();
-                    if let Some(t) = v.pointer("/choices/0/delta/content").and_then(Value::as_str) {
+                    if let Some(t) = v
+                        .pointer("/choices/0/delta/content")
+                        .and_then(Value::as_str)
+                    {
                         text.push_str(t);
                     }
                 }
@@ -571,7 +590,9 @@ mod tests {
     #[test]
     fn secret_split_at_every_offset_is_redacted() {
         let g = guard();
-        let text = format!("Sure, here is the token you asked for: {SECRET} and some more words after it to end.");
+        let text = format!(
+            "Sure, here is the token you asked for: {SECRET} and some more words after it to end."
+        );
         for cut in 1..text.len() {
             let (out, err, _) = run(g, &[&text[..cut], &text[cut..]], settings());
             assert!(!err);
@@ -618,9 +639,15 @@ mod tests {
                    "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": null}]})
             .to_string()
         };
-        f.on_data(&frag(0, Some("a"), Some("search"), "{\"que"), &mut out).unwrap();
-        f.on_data(&frag(0, None, None, "ry\": \"cats\"}"), &mut out).unwrap();
-        f.on_data(&frag(1, Some("b"), Some("shell"), "{\"cmd\": \"rm -rf /\"}"), &mut out).unwrap();
+        f.on_data(&frag(0, Some("a"), Some("search"), "{\"que"), &mut out)
+            .unwrap();
+        f.on_data(&frag(0, None, None, "ry\": \"cats\"}"), &mut out)
+            .unwrap();
+        f.on_data(
+            &frag(1, Some("b"), Some("shell"), "{\"cmd\": \"rm -rf /\"}"),
+            &mut out,
+        )
+        .unwrap();
         assert!(out.is_empty(), "fragments are held: {out:?}");
         f.on_data(&finish_chunk("tool_calls"), &mut out).unwrap();
         let datas: Vec<Value> = out
@@ -631,12 +658,20 @@ mod tests {
             })
             .collect();
         assert_eq!(datas.len(), 2);
-        let calls = datas[0]["choices"][0]["delta"]["tool_calls"].as_array().unwrap();
+        let calls = datas[0]["choices"][0]["delta"]["tool_calls"]
+            .as_array()
+            .unwrap();
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0]["function"]["name"], "search");
         assert_eq!(calls[0]["function"]["arguments"], "{\"query\": \"cats\"}");
         assert_eq!(datas[1]["choices"][0]["finish_reason"], "tool_calls");
-        assert_eq!(f.checks.iter().filter(|c| c.stage == Stage::ToolCall).count(), 2);
+        assert_eq!(
+            f.checks
+                .iter()
+                .filter(|c| c.stage == Stage::ToolCall)
+                .count(),
+            2
+        );
 
         let mut f = StreamFilter::new(
             &g,
@@ -646,7 +681,8 @@ mod tests {
             },
         );
         let mut out = Vec::new();
-        f.on_data(&frag(0, Some("b"), Some("shell"), "{}"), &mut out).unwrap();
+        f.on_data(&frag(0, Some("b"), Some("shell"), "{}"), &mut out)
+            .unwrap();
         f.on_data(&finish_chunk("tool_calls"), &mut out).unwrap();
         assert!(matches!(out.last(), Some(Emit::Error(_))));
         assert!(f.blocked);
@@ -657,7 +693,10 @@ mod tests {
         let g = guard();
         let mut f = StreamFilter::new(g, settings());
         let mut out = Vec::new();
-        assert!(matches!(f.on_data("{oops", &mut out), Err(StreamError::Upstream(_))));
+        assert!(matches!(
+            f.on_data("{oops", &mut out),
+            Err(StreamError::Upstream(_))
+        ));
     }
 
     proptest! {

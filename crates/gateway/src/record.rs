@@ -1,0 +1,185 @@
+//! What the ledger keeps of one exchange. Pure: builds the entries, the writer appends them.
+//!
+//! Each exchange is one `guard_decision` entry (metadata, every decision with its findings,
+//! latencies, usage, and — unless `log_content: none` — the SHA-256 of both bodies). With
+//! `log_content: full` the bodies go into a second entry of kind `gateway_content`, so they
+//! can be erased (retention, privacy request) while the decision entry stays whole.
+
+use crate::check::Checked;
+use crate::config::LogContent;
+use crate::openai::Usage;
+use airisk_ledger::EntryKind;
+use airisk_store::ledger::NewEntry;
+use bytes::Bytes;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The ledger kind of content entries.
+pub const CONTENT_KIND: &str = "gateway_content";
+
+/// One request/response pair as the gateway saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    pub request_id: String,
+    /// RFC 3339 time the request arrived.
+    pub started_at: String,
+    pub route: String,
+    pub system: Option<String>,
+    /// The application, from its gateway key.
+    pub app: Option<String>,
+    pub endpoint: &'static str,
+    pub stream: bool,
+    pub model_requested: Option<String>,
+    pub model_upstream: Option<String>,
+    pub policy_id: String,
+    pub policy_version: String,
+    pub prompt_version: Option<String>,
+    /// HTTP status sent to the client.
+    pub status: u16,
+    /// `allowed`, `redacted`, `blocked`, `escalated`, `tool_calls_removed`, `rejected`
+    /// (refused before any check), `upstream_error`, `unchecked` (failed open), `error`.
+    pub outcome: &'static str,
+    pub error: Option<String>,
+    pub total_us: u64,
+    pub guard_us: u64,
+    pub upstream_us: Option<u64>,
+    pub usage: Option<Usage>,
+    pub checks: Vec<Checked>,
+    /// The body as the client sent it.
+    pub request_body: Bytes,
+    /// The body as the client received it (the event stream for streams).
+    pub response_body: Bytes,
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// The JSON of one decision.
+pub fn decision_json(c: &Checked) -> Value {
+    let d = &c.decision;
+    json!({
+        "stage": d.stage.as_str(),
+        "param": c.param,
+        "tool": c.tool,
+        "action": d.action.as_str(),
+        "enforced_action": d.enforced_action.as_str(),
+        "shadow": d.shadow,
+        "elapsed_us": d.elapsed_us,
+        "findings": d.findings.iter().map(|f| json!({
+            "detector": f.detector,
+            "category": f.category,
+            "rule_id": f.rule_id,
+            "score": f.score,
+            "action": f.action.as_str(),
+            "span": f.span.map(|s| [s.start, s.end]),
+            "maps_to": f.maps_to,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The ledger entries of one exchange (one or two).
+pub fn entries(x: &Exchange, content: LogContent) -> Vec<NewEntry> {
+    let subject = match &x.system {
+        Some(s) => format!("system:{s}"),
+        None => format!("route:{}", x.route),
+    };
+    let actor = match &x.app {
+        Some(a) => format!("gateway:{a}"),
+        None => "gateway".to_string(),
+    };
+    let bodies = match content {
+        LogContent::None => Value::Null,
+        _ => json!({
+            "request_sha256": sha256_hex(&x.request_body),
+            "response_sha256": sha256_hex(&x.response_body),
+            "request_bytes": x.request_body.len(),
+            "response_bytes": x.response_body.len(),
+        }),
+    };
+    let record = json!({
+        "type": "gateway_exchange",
+        "request_id": x.request_id,
+        "started_at": x.started_at,
+        "route": x.route,
+        "system": x.system,
+        "app": x.app,
+        "endpoint": x.endpoint,
+        "stream": x.stream,
+        "model_requested": x.model_requested,
+        "model_upstream": x.model_upstream,
+        "policy": {"id": x.policy_id, "version": x.policy_version},
+        "prompt_version": x.prompt_version,
+        "status": x.status,
+        "outcome": x.outcome,
+        "error": x.error,
+        "latency_us": {"total": x.total_us, "guard": x.guard_us, "upstream": x.upstream_us},
+        "usage": x.usage.map(|u| json!({
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "total_tokens": u.total_tokens,
+        })),
+        "log_content": content.as_str(),
+        "content": bodies,
+        "decisions": x.checks.iter().map(decision_json).collect::<Vec<_>>(),
+    });
+    let mut out = vec![NewEntry {
+        kind: EntryKind::GuardDecision,
+        actor: actor.clone(),
+        subject: subject.clone(),
+        payload: record.to_string().into_bytes(),
+    }];
+    if content == LogContent::Full {
+        let body = |b: &Bytes| match serde_json::from_slice::<Value>(b) {
+            Ok(v) => v,
+            Err(_) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        };
+        let payload = json!({
+            "request_id": x.request_id,
+            "request": body(&x.request_body),
+            "response": body(&x.response_body),
+        });
+        if let Ok(kind) = EntryKind::parse(CONTENT_KIND) {
+            out.push(NewEntry {
+                kind,
+                actor,
+                subject,
+                payload: payload.to_string().into_bytes(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_modes() {
+        let x = Exchange {
+            request_id: "r1".into(),
+            route: "default".into(),
+            system: Some("SYS-1".into()),
+            endpoint: "chat.completions",
+            outcome: "allowed",
+            request_body: Bytes::from_static(b"{\"a\":1}"),
+            response_body: Bytes::from_static(b"not json"),
+            ..Default::default()
+        };
+        let e = entries(&x, LogContent::None);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].subject, "system:SYS-1");
+        let v: Value = serde_json::from_slice(&e[0].payload).unwrap();
+        assert!(v["content"].is_null());
+        let e = entries(&x, LogContent::Hashes);
+        let v: Value = serde_json::from_slice(&e[0].payload).unwrap();
+        assert_eq!(v["content"]["request_sha256"].as_str().unwrap().len(), 64);
+        assert!(!String::from_utf8_lossy(&e[0].payload).contains("\"a\":1"));
+        let e = entries(&x, LogContent::Full);
+        assert_eq!(e.len(), 2);
+        let v: Value = serde_json::from_slice(&e[1].payload).unwrap();
+        assert_eq!(v["request"]["a"], 1);
+        assert_eq!(v["response"], "not json");
+    }
+}
