@@ -80,6 +80,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// LLM gateway: an OpenAI-compatible proxy that enforces guard policies and logs to the ledger.
+    Gateway(commands::gateway::GatewayArgs),
     /// Runtime guardrails: check prompts, context, outputs and tool calls against a policy.
     Guard(commands::guard::GuardArgs),
     /// Print the JSON Schema of register files.
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
                     with,
                     json,
                 } => commands::catalog::crosswalk(&from, &to, with.as_ref(), json),
+                Command::Gateway(args) => commands::gateway::run(&ctx, args),
                 Command::Guard(args) => commands::guard::run(args),
                 Command::Schema => {
                     print!("{}", airisk_regfile::register_file_schema());

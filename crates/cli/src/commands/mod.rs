@@ -7,6 +7,7 @@ pub mod demo;
 pub mod due;
 pub mod evidence;
 pub mod export;
+pub mod gateway;
 pub mod guard;
 pub mod history;
 pub mod init;
