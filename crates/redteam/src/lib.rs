@@ -30,6 +30,7 @@ pub mod judges;
 pub mod llm_judge;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod stats;
 pub mod suite;
 pub mod target;
