@@ -84,6 +84,8 @@ enum Command {
     Gateway(commands::gateway::GatewayArgs),
     /// Runtime guardrails: check prompts, context, outputs and tool calls against a policy.
     Guard(commands::guard::GuardArgs),
+    /// Pre-launch red teaming: attack suites, converters, judges, reports and release gates.
+    Redteam(commands::redteam::RedteamArgs),
     /// Print the JSON Schema of register files.
     Schema,
 }
@@ -118,6 +120,7 @@ fn main() -> ExitCode {
                 } => commands::catalog::crosswalk(&from, &to, with.as_ref(), json),
                 Command::Gateway(args) => commands::gateway::run(&ctx, args),
                 Command::Guard(args) => commands::guard::run(args),
+                Command::Redteam(args) => commands::redteam::run(&ctx, args),
                 Command::Schema => {
                     print!("{}", airisk_regfile::register_file_schema());
                     Ok(ExitCode::SUCCESS)

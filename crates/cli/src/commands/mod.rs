@@ -13,6 +13,7 @@ pub mod history;
 pub mod init;
 pub mod ledger;
 pub mod matrix;
+pub mod redteam;
 pub mod risk;
 pub mod screening;
 pub mod soa;
