@@ -231,6 +231,30 @@ pub fn build_soa(
                 }
             }
         }
+        for c in live.iter().filter(|c| c.status.is_in_place()) {
+            let e = &c.effectiveness;
+            match e.rating {
+                EffectivenessRating::Ineffective => problems.push(problem(
+                    "ineffective_control",
+                    &c.id,
+                    format!(
+                        "control {} failed its latest test ({}); the items it implements are not shown to work",
+                        c.id,
+                        e.latest_test.map_or_else(String::new, |d| d.to_string())
+                    ),
+                )),
+                EffectivenessRating::Stale => problems.push(problem(
+                    "stale_evidence",
+                    &c.id,
+                    format!(
+                        "control {}'s latest test ({}) is older than its evidence validity",
+                        c.id,
+                        e.latest_test.map_or_else(String::new, |d| d.to_string())
+                    ),
+                )),
+                _ => {}
+            }
+        }
         for c in &controls {
             for missing in &c.missing_evidence {
                 problems.push(problem(

@@ -224,6 +224,17 @@ fn a_row_joins_its_controls_risks_owners_status_and_evidence() {
     assert_eq!(row.evidence_count, 2);
     assert_eq!(row.effectiveness, Some(EffectivenessRating::Ineffective));
     assert_eq!(soa.summary.with_evidence, 1);
+    assert_eq!(
+        codes(&soa)
+            .iter()
+            .filter(|c| **c == ("ineffective_control", "C-2"))
+            .count(),
+        1
+    );
+    // A year later the same tests are stale.
+    let later = today() + chrono::Days::new(400);
+    let soa = build_soa(&reg, lib.catalog(ISO).unwrap(), &evidence, later);
+    assert!(codes(&soa).contains(&("stale_evidence", "C-2")));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 use crate::commands::apply::{apply_loaded, report_invalid, Output};
 use crate::context::Context;
+use airisk_store::evidence::{EvidenceOutcome, NewEvidence};
 use airisk_store::Location;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -7,6 +8,39 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 include!(concat!(env!("OUT_DIR"), "/example_register.rs"));
+
+/// Evidence the demo stores for the example's applied controls:
+/// (file name, control, outcome, note, content).
+const EXAMPLE_EVIDENCE: [(&str, &str, Option<EvidenceOutcome>, &str, &str); 4] = [
+    (
+        "ai-policy-v3-approval.md",
+        "CTL-AI-POLICY",
+        None,
+        "Board approval of AI policy v3",
+        include_str!("../../../../examples/evidence/ai-policy-v3-approval.md"),
+    ),
+    (
+        "fairness-test-credit-r4.2.json",
+        "CTL-FAIRNESS-TESTING",
+        Some(EvidenceOutcome::Pass),
+        "Release 4.2 fairness gate",
+        include_str!("../../../../examples/evidence/fairness-test-credit-r4.2.json"),
+    ),
+    (
+        "redteam-support-assistant-r7.json",
+        "CTL-REDTEAM",
+        Some(EvidenceOutcome::Pass),
+        "Release 7 red-team run",
+        include_str!("../../../../examples/evidence/redteam-support-assistant-r7.json"),
+    ),
+    (
+        "drift-credit-week46.json",
+        "CTL-DRIFT-MONITORING",
+        Some(EvidenceOutcome::Fail),
+        "Week 46 drift alert",
+        include_str!("../../../../examples/evidence/drift-credit-week46.json"),
+    ),
+];
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -69,6 +103,19 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     if code != ExitCode::SUCCESS {
         return Ok(code);
     }
+    for (file_name, control, outcome, note, content) in EXAMPLE_EVIDENCE {
+        store.add_evidence(
+            NewEvidence {
+                content: content.as_bytes().to_vec(),
+                target: format!("control:{control}"),
+                file_name: file_name.to_string(),
+                note: note.to_string(),
+                outcome,
+            },
+            &demo.actor,
+            chrono::Utc::now(),
+        )?;
+    }
     let register = store.load_register()?;
     let checkpoints = store.checkpoints()?;
     println!(
@@ -83,8 +130,18 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     println!();
     crate::commands::due::print_report(&register.due(demo.today), &register);
     println!();
+    let evidence = crate::commands::soa::evidence_index(&mut store)?;
+    if let Ok(iso) = library.find_catalog("iso42001") {
+        let soa = airisk_compliance::build_soa(&register, iso, &evidence, demo.today);
+        let s = &soa.summary;
+        println!(
+            "Statement of Applicability (ISO/IEC 42001 Annex A): {} controls, {} applicable, {} excluded, {} undecided, {} with evidence; {} problems.",
+            s.items, s.applicable, s.excluded, s.undecided, s.with_evidence, soa.problems.len()
+        );
+        println!();
+    }
     println!(
-        "Explore it: airisk --db {} risk list | matrix | screening | due",
+        "Explore it: airisk --db {} risk list | matrix | screening | due | soa | control list | coverage --framework nist-ai-rmf",
         path.display()
     );
     if ctx.today != chrono::Local::now().date_naive() {
