@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Validate airisk OSCAL catalog exports with compliance-trestle's OSCAL object model.
+"""Validate airisk OSCAL exports (catalogs and SoA component definitions) with
+compliance-trestle's OSCAL object model.
 
 Usage: validate_oscal.py FILE.json...   (exit 1 if any file fails)
 Needs: pip install compliance-trestle   (PyPI only; no other network access)
@@ -9,6 +10,9 @@ import sys
 
 from trestle.oscal import OSCAL_VERSION
 from trestle.oscal.catalog import Catalog
+from trestle.oscal.component import ComponentDefinition
+
+MODELS = {"catalog": Catalog, "component-definition": ComponentDefinition}
 
 
 def main(paths):
@@ -17,11 +21,12 @@ def main(paths):
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
         try:
-            body = doc["catalog"]
-            if hasattr(Catalog, "model_validate"):
-                Catalog.model_validate(body)
+            (root, body), = doc.items()
+            model = MODELS[root]
+            if hasattr(model, "model_validate"):
+                model.model_validate(body)
             else:  # trestle versions on pydantic 1
-                Catalog.parse_obj(body)
+                model.parse_obj(body)
             print(f"ok    {path}")
         except Exception as exc:  # report every file, then fail
             failed += 1

@@ -257,3 +257,73 @@ fn controls_and_soa_decisions_round_trip_through_export() {
             .stdout(predicate::str::contains("implemented"));
     });
 }
+
+/// The Python with compliance-trestle that scripts/test prepares; `None` (skip) when it is
+/// not configured, unless AIRISK_REQUIRE_PYTHON=1 makes that a failure (as in CI).
+fn test_python() -> Option<String> {
+    match std::env::var("AIRISK_TEST_PYTHON") {
+        Ok(python) if !python.is_empty() => Some(python),
+        _ if std::env::var("AIRISK_REQUIRE_PYTHON").as_deref() == Ok("1") => {
+            panic!("AIRISK_REQUIRE_PYTHON=1 but AIRISK_TEST_PYTHON is not set")
+        }
+        _ => {
+            eprintln!("skipped: set AIRISK_TEST_PYTHON to a Python with compliance-trestle");
+            None
+        }
+    }
+}
+
+#[test]
+fn oscal_exports_validate_with_compliance_trestle() {
+    let Some(python) = test_python() else {
+        return;
+    };
+    let db = sqlite_db();
+    example_db(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let soa = dir.path().join("soa-iso42001.json");
+    db.airisk(&["soa", "--format", "oscal", "-o", soa.to_str().unwrap()])
+        .assert()
+        .success();
+    files.push(soa);
+    let nist = dir.path().join("soa-nist.json");
+    db.airisk(&[
+        "soa",
+        "--framework",
+        "nist-ai-rmf",
+        "--format",
+        "oscal",
+        "-o",
+        nist.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    files.push(nist);
+    let list = json_of(db.airisk(&["catalog", "list", "--json"]));
+    for catalog in list["catalogs"].as_array().unwrap() {
+        let id = catalog["id"].as_str().unwrap();
+        let path = dir.path().join(format!("{id}.json"));
+        std::fs::write(
+            &path,
+            stdout_of(db.airisk(&["catalog", "show", id, "--oscal"])),
+        )
+        .unwrap();
+        files.push(path);
+    }
+    let output = std::process::Command::new(python)
+        .arg(repo_root().join("crates/catalog/scripts/validate_oscal.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "trestle rejected an export:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{n}/{n} valid", n = files.len())),
+        "{stdout}"
+    );
+}
