@@ -80,7 +80,16 @@ impl Library {
         let mut cats = Vec::new();
         let mut cws = Vec::new();
         for (name, text) in files {
-            match parse_document(&name, text) {
+            let parsed = match foreign_format(text) {
+                Some(Foreign::CisoAssistant) => {
+                    crate::import::import_ciso_library(&name, text).map(Document::Catalog)
+                }
+                Some(Foreign::Atlas) => {
+                    crate::import::import_atlas(&name, text).map(Document::Catalog)
+                }
+                None => parse_document(&name, text),
+            };
+            match parsed {
                 Ok(Document::Catalog(c)) => cats.push(c),
                 Ok(Document::Crosswalk(c)) => cws.push(c),
                 Err(CatalogError::Invalid(mut v)) => issues.append(&mut v),
@@ -97,7 +106,8 @@ impl Library {
     }
 
     /// Adds every `*.yaml` / `*.yml` file under `dir` (recursively, in path order). Each file
-    /// holds either a catalog or a crosswalk.
+    /// holds a catalog or a crosswalk in airisk's format, a CISO Assistant framework library,
+    /// or MITRE's ATLAS.yaml; the last two are imported as they load.
     pub fn load_dir(&mut self, dir: impl AsRef<Path>) -> Result<(), CatalogError> {
         let mut paths = Vec::new();
         collect_yaml(dir.as_ref(), &mut paths)?;
@@ -318,6 +328,34 @@ impl Library {
             .into_iter()
             .filter(|m| m.from_item == item)
             .collect()
+    }
+}
+
+/// Files in another tool's format that a library folder may hold as they are.
+enum Foreign {
+    /// A CISO Assistant library (`urn:` and `objects:` at the top level).
+    CisoAssistant,
+    /// MITRE's ATLAS.yaml (`id:` and `matrices:` at the top level).
+    Atlas,
+}
+
+/// Recognises a foreign file by its top-level keys (block-style YAML: unindented `key:` lines),
+/// without parsing it twice.
+fn foreign_format(text: &str) -> Option<Foreign> {
+    let keys: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with([' ', '\t', '#', '-']))
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim_matches(['"', '\''])))
+        .collect();
+    let has = |k: &str| keys.contains(&k);
+    if has("catalog") || has("crosswalk") {
+        None
+    } else if has("urn") && has("objects") {
+        Some(Foreign::CisoAssistant)
+    } else if has("matrices") && has("id") {
+        Some(Foreign::Atlas)
+    } else {
+        None
     }
 }
 

@@ -118,3 +118,23 @@ fn ciso_import_reports_problems_by_node_and_field() {
     let err = import_ciso_library("c.yaml", "- not a library\n").unwrap_err();
     assert_eq!(err.issues()[0].field, "(top level)");
 }
+
+#[test]
+fn a_library_folder_may_hold_ciso_assistant_and_atlas_files_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ciso.yaml"), CISO).unwrap();
+    std::fs::write(
+        dir.path().join("atlas.yaml"),
+        include_str!("fixtures/atlas-mini.yaml"),
+    )
+    .unwrap();
+    let mut lib = Library::empty();
+    lib.load_dir(dir.path()).unwrap();
+    let ids: Vec<&str> = lib.catalogs().iter().map(|c| c.id()).collect();
+    assert!(ids.contains(&"ciso-tf-1"), "{ids:?}");
+    assert!(
+        ids.iter().any(|id| id.starts_with("mitre-atlas-")),
+        "{ids:?}"
+    );
+    assert!(lib.resolve("ciso-tf-1:GOV-1.1").is_some());
+}

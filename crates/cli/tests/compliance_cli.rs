@@ -327,3 +327,44 @@ fn oscal_exports_validate_with_compliance_trestle() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_ciso_assistant_library_can_be_used_with_with() {
+    let db = sqlite_db();
+    example_db(&db);
+    let library = fixture("ciso-library");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("controls.yaml"),
+        "format: airisk/v1\ncontrols:\n  - id: CTL-TF\n    title: Policy\n    description: The policy\n    owner: a.khan\n    status: operating\n    implements: [ciso-tf-1:GOV-1.1]\n",
+    )
+    .unwrap();
+    db.airisk(&["apply", "-f", dir.path().to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown catalog `ciso-tf-1`"));
+    db.airisk(&[
+        "apply",
+        "-f",
+        dir.path().to_str().unwrap(),
+        "--with",
+        library.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    let c = json_of(db.airisk(&[
+        "coverage",
+        "--framework",
+        "ciso-tf-1",
+        "--with",
+        library.to_str().unwrap(),
+        "--json",
+    ]));
+    let row = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["item"] == "GOV-1.1")
+        .unwrap();
+    assert_eq!(row["state"], "covered");
+}
