@@ -135,8 +135,14 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         let soa = airisk_compliance::build_soa(&register, iso, &evidence, demo.today);
         let s = &soa.summary;
         println!(
-            "Statement of Applicability (ISO/IEC 42001 Annex A): {} controls, {} applicable, {} excluded, {} undecided, {} with evidence; {} problems.",
-            s.items, s.applicable, s.excluded, s.undecided, s.with_evidence, soa.problems.len()
+            "Statement of Applicability (ISO/IEC 42001 Annex A): {} controls, {} applicable, {} excluded, {} undecided, {} with evidence; {} problem{} (airisk soa).",
+            s.items,
+            s.applicable,
+            s.excluded,
+            s.undecided,
+            s.with_evidence,
+            soa.problems.len(),
+            if soa.problems.len() == 1 { "" } else { "s" }
         );
         println!();
     }
