@@ -1240,7 +1240,6 @@ fn stream_response(
         let mut client_gone = false;
         let mut upstream_error: Option<String> = None;
         let deadline = up_started + timeout;
-        let guard_started_total = Instant::now();
         let mut guard_time = Duration::ZERO;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -1371,7 +1370,6 @@ fn stream_response(
             let _ = send_emits(&tx, &mut emits, &mut sent, log_body).await;
         }
         drop(tx);
-        let _ = guard_started_total;
         let up_s = up_started.elapsed().as_secs_f64();
         ctx.x.upstream_us = Some((up_s * 1e6) as u64);
         st.metrics.observe(
@@ -1388,7 +1386,7 @@ fn stream_response(
         ctx.x.model_upstream = filter.model.clone();
         ctx.x.usage = filter.usage;
         let mut checks = std::mem::take(&mut filter.checks);
-        for (idx, us) in filter.summary_checks() {
+        for (idx, us) in filter.clean_choices() {
             // One decision per choice even when no window found anything.
             if !checks.iter().any(|c| {
                 c.stage == Stage::Output && c.param.starts_with(&format!("choices[{idx}]"))

@@ -79,9 +79,6 @@ pub struct StreamFilter<'g> {
     guard_elapsed_us: BTreeMap<u64, u64>,
 }
 
-/// The guard failed mid-stream; the server applies the route's `fail.guard`.
-pub type StreamGuardError = GuardFailure;
-
 impl<'g> StreamFilter<'g> {
     pub fn new(guard: &'g Guard, settings: StreamSettings) -> StreamFilter<'g> {
         StreamFilter {
@@ -155,7 +152,6 @@ impl<'g> StreamFilter<'g> {
             for (pos, c) in choices.iter_mut().enumerate() {
                 let idx = c.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
                 let finish = c.get("finish_reason").is_some_and(|f| !f.is_null());
-                let mut released = String::new();
                 if let Some(delta) = c.get_mut("delta").and_then(Value::as_object_mut) {
                     let st = self.choices.entry(idx).or_default();
                     if let Some(Value::String(text)) = delta.get("content") {
@@ -167,16 +163,12 @@ impl<'g> StreamFilter<'g> {
                     if let Some(Value::Array(calls)) = delta.remove("tool_calls") {
                         merge_calls(st, &calls);
                     }
-                    released = match self.release(idx, finish)? {
+                    let released = match self.release(idx, finish)? {
                         Some(t) => t,
                         None => return self.refuse(out),
                     };
-                    let delta = c
-                        .get_mut("delta")
-                        .and_then(Value::as_object_mut)
-                        .expect("checked above");
                     if !released.is_empty() || delta.contains_key("content") {
-                        delta.insert("content".into(), Value::String(released.clone()));
+                        delta.insert("content".into(), Value::String(released));
                     }
                     if delta.len() > 1
                         || delta.get("content").is_some_and(|v| v.as_str() != Some(""))
@@ -189,17 +181,15 @@ impl<'g> StreamFilter<'g> {
                     keep_chunk = true;
                     match self.finish_choice(idx, &mut before)? {
                         FinishOutcome::Refused => return self.refuse(out),
-                        FinishOutcome::AllRemoved { had_text } => {
+                        FinishOutcome::AllRemoved => {
                             if c.get("finish_reason").and_then(Value::as_str) == Some("tool_calls")
                             {
                                 c["finish_reason"] = Value::String("stop".into());
                             }
-                            let _ = had_text;
                         }
                         FinishOutcome::Ok => {}
                     }
                 }
-                let _ = released;
             }
         }
         out.append(&mut before);
@@ -435,7 +425,7 @@ impl<'g> StreamFilter<'g> {
                 None,
             )));
         }
-        Ok(FinishOutcome::AllRemoved { had_text })
+        Ok(FinishOutcome::AllRemoved)
     }
 
     fn make_chunk(&self, idx: u64, delta: Value, finish: Option<&str>) -> String {
@@ -447,9 +437,9 @@ impl<'g> StreamFilter<'g> {
         Value::Object(obj).to_string()
     }
 
-    /// Output decisions for choices where nothing was found, one per choice (so every
-    /// stream has its output decision in the log).
-    pub fn summary_checks(&self) -> Vec<(u64, u64)> {
+    /// Microseconds spent on each choice's windows that found nothing (those windows are
+    /// not kept as decisions; the server logs one `allow` per such choice).
+    pub fn clean_choices(&self) -> Vec<(u64, u64)> {
         self.guard_elapsed_us
             .iter()
             .map(|(k, v)| (*k, *v))
@@ -459,7 +449,7 @@ impl<'g> StreamFilter<'g> {
 
 enum FinishOutcome {
     Ok,
-    AllRemoved { had_text: bool },
+    AllRemoved,
     Refused,
 }
 
@@ -674,7 +664,7 @@ mod tests {
         );
 
         let mut f = StreamFilter::new(
-            &g,
+            g,
             StreamSettings {
                 tool_violation: ToolCallViolation::Error,
                 ..settings()
