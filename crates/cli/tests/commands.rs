@@ -29,7 +29,7 @@ fn init_creates_the_database_then_reports_it_up_to_date() {
     let db = sqlite_db();
     db.airisk(&["init"]).assert().success().stdout(
         predicate::str::contains("Created SQLite database")
-            .and(predicate::str::contains("schema version 3")),
+            .and(predicate::str::contains("schema version 4")),
     );
     db.airisk(&["init"])
         .assert()

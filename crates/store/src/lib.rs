@@ -14,6 +14,7 @@
 //! Invariants: a failed `commit` leaves the database exactly as it was; every stored body
 //! is the canonical form of a valid model object.
 
+pub mod accounts;
 pub mod evidence;
 pub mod group;
 pub mod ledger;
@@ -22,6 +23,7 @@ mod postgres_backend;
 mod register_tx;
 mod sqlite_backend;
 
+use accounts::{Account, Credential};
 use airisk_ledger::tree::NodeId;
 use airisk_ledger::{EntryKind, Hash, SignerKey};
 use airisk_model::{FieldChange, Object, ObjectKind, PlannedChange, Register};
@@ -234,6 +236,19 @@ pub(crate) trait Backend: Send {
     ) -> Result<(i64, AppendOutcome), StoreError>;
     fn evidence_list(&mut self, target: Option<&str>) -> Result<Vec<EvidenceRecord>, StoreError>;
     fn evidence_content(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The sequence number of the latest history row (0 for an empty register): changes
+    /// whenever the register does, so caches can tell they are stale.
+    fn revision(&mut self) -> Result<i64, StoreError>;
+    /// Creates or replaces an account.
+    fn account_put(&mut self, account: &Account) -> Result<(), StoreError>;
+    fn account_get(&mut self, username: &str) -> Result<Option<Account>, StoreError>;
+    fn accounts(&mut self) -> Result<Vec<Account>, StoreError>;
+    fn credential_put(&mut self, credential: &Credential) -> Result<(), StoreError>;
+    fn credential_get(&mut self, secret_sha256: &str) -> Result<Option<Credential>, StoreError>;
+    /// Removes one credential; returns whether it existed.
+    fn credential_delete(&mut self, secret_sha256: &str) -> Result<bool, StoreError>;
+    fn credentials_of(&mut self, username: &str) -> Result<Vec<Credential>, StoreError>;
 }
 
 /// Both databases store integers as i64; ledger sizes and indices never come near 2^63.

@@ -1,5 +1,6 @@
 //! The PostgreSQL backend, for deployments where several instances share one register.
 
+use crate::accounts::{Account, Credential, CredentialKind};
 use crate::evidence::{parse_outcome, EvidenceRecord, NewEvidence};
 use crate::ledger::{
     self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
@@ -18,6 +19,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("migrations/postgres/0003_evidence_outcome.sql"),
     ),
+    (4, include_str!("migrations/postgres/0004_accounts.sql")),
 ];
 
 /// The open write transaction, seen through the register and ledger traits.
@@ -536,5 +538,111 @@ impl Backend for PostgresBackend {
                 &[&sha256],
             )?
             .map(|r| r.get(0)))
+    }
+
+    fn revision(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .client
+            .query_one("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM history", &[])?
+            .get(0))
+    }
+
+    fn account_put(&mut self, a: &Account) -> Result<(), StoreError> {
+        self.client.execute(
+            "INSERT INTO accounts (username, display_name, role, person_id, password_hash, disabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
+               role = excluded.role, person_id = excluded.person_id,
+               password_hash = excluded.password_hash, disabled = excluded.disabled",
+            &[&a.username, &a.display_name, &a.role, &a.person_id, &a.password_hash, &a.disabled, &a.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn account_get(&mut self, username: &str) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .client
+            .query_opt(
+                &format!("{ACCOUNT_COLUMNS} WHERE username = $1"),
+                &[&username],
+            )?
+            .map(|r| account_row(&r)))
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>, StoreError> {
+        Ok(self
+            .client
+            .query(&format!("{ACCOUNT_COLUMNS} ORDER BY username"), &[])?
+            .iter()
+            .map(account_row)
+            .collect())
+    }
+
+    fn credential_put(&mut self, c: &Credential) -> Result<(), StoreError> {
+        self.client.execute(
+            "INSERT INTO credentials (secret_sha256, kind, username, name, csrf, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&c.secret_sha256, &c.kind.as_str(), &c.username, &c.name, &c.csrf, &c.created_at, &c.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn credential_get(&mut self, secret_sha256: &str) -> Result<Option<Credential>, StoreError> {
+        Ok(self
+            .client
+            .query_opt(
+                &format!("{CREDENTIAL_COLUMNS} WHERE secret_sha256 = $1"),
+                &[&secret_sha256],
+            )?
+            .map(|r| credential_row(&r)))
+    }
+
+    fn credential_delete(&mut self, secret_sha256: &str) -> Result<bool, StoreError> {
+        Ok(self.client.execute(
+            "DELETE FROM credentials WHERE secret_sha256 = $1",
+            &[&secret_sha256],
+        )? > 0)
+    }
+
+    fn credentials_of(&mut self, username: &str) -> Result<Vec<Credential>, StoreError> {
+        Ok(self
+            .client
+            .query(
+                &format!("{CREDENTIAL_COLUMNS} WHERE username = $1 ORDER BY created_at"),
+                &[&username],
+            )?
+            .iter()
+            .map(credential_row)
+            .collect())
+    }
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "SELECT username, display_name, role, person_id, password_hash, disabled, created_at FROM accounts";
+
+fn account_row(r: &postgres::Row) -> Account {
+    Account {
+        username: r.get(0),
+        display_name: r.get(1),
+        role: r.get(2),
+        person_id: r.get(3),
+        password_hash: r.get(4),
+        disabled: r.get(5),
+        created_at: r.get(6),
+    }
+}
+
+const CREDENTIAL_COLUMNS: &str =
+    "SELECT secret_sha256, kind, username, name, csrf, created_at, expires_at FROM credentials";
+
+fn credential_row(r: &postgres::Row) -> Credential {
+    Credential {
+        secret_sha256: r.get(0),
+        kind: CredentialKind::parse(r.get::<_, &str>(1)),
+        username: r.get(2),
+        name: r.get(3),
+        csrf: r.get(4),
+        created_at: r.get(5),
+        expires_at: r.get(6),
     }
 }

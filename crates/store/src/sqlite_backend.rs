@@ -1,5 +1,6 @@
 //! The embedded SQLite backend.
 
+use crate::accounts::{Account, Credential, CredentialKind};
 use crate::evidence::{parse_outcome, EvidenceRecord, NewEvidence};
 use crate::ledger::{
     self, to_hash, AppendContext, AppendOutcome, EntryRow, LeafRow, LedgerSql, NewEntry,
@@ -19,6 +20,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("migrations/sqlite/0003_evidence_outcome.sql"),
     ),
+    (4, include_str!("migrations/sqlite/0004_accounts.sql")),
 ];
 
 /// The open write transaction, seen through the register and ledger traits.
@@ -506,4 +508,108 @@ impl Backend for SqliteBackend {
             )
             .optional()?)
     }
+
+    fn revision(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM history", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    fn account_put(&mut self, a: &Account) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO accounts (username, display_name, role, person_id, password_hash, disabled, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
+               role = excluded.role, person_id = excluded.person_id,
+               password_hash = excluded.password_hash, disabled = excluded.disabled",
+            params![a.username, a.display_name, a.role, a.person_id, a.password_hash, a.disabled, a.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn account_get(&mut self, username: &str) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{ACCOUNT_COLUMNS} WHERE username = ?1"),
+                params![username],
+                account_row,
+            )
+            .optional()?)
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{ACCOUNT_COLUMNS} ORDER BY username"))?;
+        let rows = stmt.query_map([], account_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn credential_put(&mut self, c: &Credential) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO credentials (secret_sha256, kind, username, name, csrf, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![c.secret_sha256, c.kind.as_str(), c.username, c.name, c.csrf, c.created_at, c.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn credential_get(&mut self, secret_sha256: &str) -> Result<Option<Credential>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{CREDENTIAL_COLUMNS} WHERE secret_sha256 = ?1"),
+                params![secret_sha256],
+                credential_row,
+            )
+            .optional()?)
+    }
+
+    fn credential_delete(&mut self, secret_sha256: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM credentials WHERE secret_sha256 = ?1",
+            params![secret_sha256],
+        )? > 0)
+    }
+
+    fn credentials_of(&mut self, username: &str) -> Result<Vec<Credential>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{CREDENTIAL_COLUMNS} WHERE username = ?1 ORDER BY created_at"
+        ))?;
+        let rows = stmt.query_map(params![username], credential_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "SELECT username, display_name, role, person_id, password_hash, disabled, created_at FROM accounts";
+
+fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        username: r.get(0)?,
+        display_name: r.get(1)?,
+        role: r.get(2)?,
+        person_id: r.get(3)?,
+        password_hash: r.get(4)?,
+        disabled: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+const CREDENTIAL_COLUMNS: &str =
+    "SELECT secret_sha256, kind, username, name, csrf, created_at, expires_at FROM credentials";
+
+fn credential_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Credential> {
+    Ok(Credential {
+        secret_sha256: r.get(0)?,
+        kind: CredentialKind::parse(&r.get::<_, String>(1)?),
+        username: r.get(2)?,
+        name: r.get(3)?,
+        csrf: r.get(4)?,
+        created_at: r.get(5)?,
+        expires_at: r.get(6)?,
+    })
 }

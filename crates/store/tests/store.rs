@@ -26,12 +26,12 @@ fn at(hour: u32) -> chrono::DateTime<Utc> {
 fn a_new_database_is_migrated_and_empty() {
     on_each_backend(|location| {
         let mut store = Store::open(location).unwrap();
-        assert_eq!(store.schema_version(), 3);
+        assert_eq!(store.schema_version(), 4);
         assert!(store.load_register().unwrap().is_empty());
         drop(store);
         // Opening again applies nothing twice.
         let mut again = Store::open(location).unwrap();
-        assert_eq!(again.schema_version(), 3);
+        assert_eq!(again.schema_version(), 4);
         assert!(again.history(None, None).unwrap().is_empty());
     });
 }
@@ -177,4 +177,69 @@ fn postgres_connection_errors_hide_the_password() {
     let text = err.to_string();
     assert!(!text.contains("topsecret"), "{text}");
     assert!(text.contains("user:***@127.0.0.1:1"), "{text}");
+}
+
+#[test]
+fn accounts_and_credentials_are_stored_on_both_backends() {
+    use airisk_store::accounts::{Account, Credential, CredentialKind};
+    on_each_backend(|location| {
+        let mut store = Store::open(location).unwrap();
+        assert_eq!(store.revision().unwrap(), 0);
+        let mut ana = Account {
+            username: "ana".into(),
+            display_name: "Ana".into(),
+            role: "risk_manager".into(),
+            person_id: Some("a.khan".into()),
+            password_hash: Some("$argon2id$v=19$...".into()),
+            disabled: false,
+            created_at: "2026-11-22T10:00:00Z".into(),
+        };
+        store.put_account(&ana).unwrap();
+        assert_eq!(store.account("ana").unwrap(), Some(ana.clone()));
+        ana.role = "auditor".into();
+        ana.disabled = true;
+        store.put_account(&ana).unwrap();
+        assert_eq!(store.account("ana").unwrap().unwrap().role, "auditor");
+        assert!(store.account("ana").unwrap().unwrap().disabled);
+        assert_eq!(store.accounts().unwrap().len(), 1);
+        assert_eq!(store.account("nobody").unwrap(), None);
+
+        let session = Credential {
+            secret_sha256: "ab".repeat(32),
+            kind: CredentialKind::Session,
+            username: "ana".into(),
+            name: String::new(),
+            csrf: "csrf-token".into(),
+            created_at: "2026-11-22T10:00:00Z".into(),
+            expires_at: Some("2026-11-22T18:00:00Z".into()),
+        };
+        let token = Credential {
+            secret_sha256: "cd".repeat(32),
+            kind: CredentialKind::Token,
+            name: "ci".into(),
+            expires_at: None,
+            csrf: String::new(),
+            ..session.clone()
+        };
+        store.put_credential(&session).unwrap();
+        store.put_credential(&token).unwrap();
+        assert_eq!(
+            store.credential(&"ab".repeat(32)).unwrap(),
+            Some(session.clone())
+        );
+        assert_eq!(store.credentials_of("ana").unwrap().len(), 2);
+        assert!(store.delete_credential(&"ab".repeat(32)).unwrap());
+        assert!(!store.delete_credential(&"ab".repeat(32)).unwrap());
+        assert_eq!(store.credential(&"ab".repeat(32)).unwrap(), None);
+        assert_eq!(
+            store.credential(&"cd".repeat(32)).unwrap().unwrap().kind,
+            CredentialKind::Token
+        );
+
+        // The revision moves with every register change.
+        let first = plan(&Register::default(), vec![person("a.khan", "Aisha Khan")]);
+        store.commit(&first.changes, "ana", at(9), "apply").unwrap();
+        let after = store.revision().unwrap();
+        assert!(after > 0);
+    });
 }
