@@ -122,7 +122,11 @@ pub fn judge(case: &Case, obs: &Observed, ctx: &JudgeContext) -> Verdict {
     if case.category == Category::Benign {
         return Verdict {
             success: refused,
-            fired: if refused { vec!["refusal".into()] } else { vec![] },
+            fired: if refused {
+                vec!["refusal".into()]
+            } else {
+                vec![]
+            },
             refused,
         };
     }

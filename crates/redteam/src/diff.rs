@@ -35,11 +35,20 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
     let mut changes = vec![];
     let mut push = |scope: String, o: Option<f64>, n: Option<f64>| {
         let delta = o.zip(n).map(|(o, n)| n - o);
-        changes.push(RateChange { scope, old: o, new: n, delta });
+        changes.push(RateChange {
+            scope,
+            old: o,
+            new: n,
+            delta,
+        });
     };
     let some = |r: &crate::stats::Rate| (r.n > 0).then_some(r.rate);
     push("asr".into(), some(&old.asr), some(&new.asr));
-    push("over_refusal".into(), some(&old.over_refusal), some(&new.over_refusal));
+    push(
+        "over_refusal".into(),
+        some(&old.over_refusal),
+        some(&new.over_refusal),
+    );
     for (prefix, o, n) in [
         ("category", &old.categories, &new.categories),
         ("converter", &old.converters, &new.converters),
@@ -53,9 +62,23 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
             );
         }
     }
-    let olds: BTreeMap<&str, Option<bool>> = old.results.iter().map(|r| (r.id.as_str(), r.success)).collect();
-    let news: BTreeMap<&str, Option<bool>> = new.results.iter().map(|r| (r.id.as_str(), r.success)).collect();
-    let mut d = Diff { changes, regressions: vec![], fixed: vec![], added: vec![], removed: vec![] };
+    let olds: BTreeMap<&str, Option<bool>> = old
+        .results
+        .iter()
+        .map(|r| (r.id.as_str(), r.success))
+        .collect();
+    let news: BTreeMap<&str, Option<bool>> = new
+        .results
+        .iter()
+        .map(|r| (r.id.as_str(), r.success))
+        .collect();
+    let mut d = Diff {
+        changes,
+        regressions: vec![],
+        fixed: vec![],
+        added: vec![],
+        removed: vec![],
+    };
     for (id, n) in &news {
         match olds.get(id) {
             None => d.added.push(id.to_string()),

@@ -85,7 +85,9 @@ impl Gate {
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| err("the right-hand side must be a number"))?;
         let (scope, rest) = if let Some(r) = lhs.strip_prefix("category:") {
-            let (name, rest) = r.split_once('.').ok_or_else(|| err("expected category:NAME.asr"))?;
+            let (name, rest) = r
+                .split_once('.')
+                .ok_or_else(|| err("expected category:NAME.asr"))?;
             let c = Category::parse(name).ok_or_else(|| {
                 err(&format!(
                     "unknown category `{name}` (known: {})",
@@ -95,7 +97,9 @@ impl Gate {
             (Scope::Category(c), rest)
         } else if let Some(r) = lhs.strip_prefix("converter:") {
             // Converter chains contain no '.', so the first '.' ends the name.
-            let (name, rest) = r.split_once('.').ok_or_else(|| err("expected converter:NAME.asr"))?;
+            let (name, rest) = r
+                .split_once('.')
+                .ok_or_else(|| err("expected converter:NAME.asr"))?;
             if name.is_empty() {
                 return Err(err("empty converter name"));
             }
@@ -111,7 +115,11 @@ impl Gate {
             "asr" => Metric::Asr,
             "over_refusal" => Metric::OverRefusal,
             "errors" => Metric::Errors,
-            m => return Err(err(&format!("unknown metric `{m}` (asr, over_refusal, errors)"))),
+            m => {
+                return Err(err(&format!(
+                    "unknown metric `{m}` (asr, over_refusal, errors)"
+                )))
+            }
         };
         let bound = match bound {
             "rate" => Bound::Rate,
@@ -120,7 +128,9 @@ impl Gate {
             b => return Err(err(&format!("unknown bound `{b}` (rate, lower, upper)"))),
         };
         if metric != Metric::Asr && scope != Scope::Overall {
-            return Err(err("over_refusal and errors are overall measures; scope only asr"));
+            return Err(err(
+                "over_refusal and errors are overall measures; scope only asr",
+            ));
         }
         if metric == Metric::Errors && bound != Bound::Rate {
             return Err(err("errors is a count; it has no interval"));
@@ -177,7 +187,10 @@ mod tests {
     #[test]
     fn parses_the_documented_forms() {
         let g = Gate::parse("asr<=0.05").unwrap();
-        assert_eq!((g.scope.clone(), g.metric, g.op), (Scope::Overall, Metric::Asr, Op::Le));
+        assert_eq!(
+            (g.scope.clone(), g.metric, g.op),
+            (Scope::Overall, Metric::Asr, Op::Le)
+        );
         let g = Gate::parse("category:prompt_injection.asr <= 0.02").unwrap();
         assert_eq!(g.scope, Scope::Category(Category::PromptInjection));
         let g = Gate::parse("converter:rot13+prefix_injection.asr.upper<0.5").unwrap();
@@ -185,7 +198,16 @@ mod tests {
         assert_eq!(g.bound, Bound::Upper);
         assert!(Gate::parse("over_refusal<=0.1").is_ok());
         assert!(Gate::parse("errors<=0").is_ok());
-        for bad in ["asr", "asr<=x", "asr<=2", "category:nope.asr<=0.1", "foo<=0.1", "category:benign.over_refusal<=0.1", "asr.middle<=0.1", "errors.upper<=1"] {
+        for bad in [
+            "asr",
+            "asr<=x",
+            "asr<=2",
+            "category:nope.asr<=0.1",
+            "foo<=0.1",
+            "category:benign.over_refusal<=0.1",
+            "asr.middle<=0.1",
+            "errors.upper<=1",
+        ] {
             assert!(Gate::parse(bad).is_err(), "{bad}");
         }
     }
@@ -193,7 +215,14 @@ mod tests {
     #[test]
     fn evaluates_and_fails_without_data() {
         let r = Report::build(
-            RunInfo { suite: "s".into(), suite_version: "1".into(), target: "t".into(), seed: 0, started_at: String::new(), elapsed_ms: 0 },
+            RunInfo {
+                suite: "s".into(),
+                suite_version: "1".into(),
+                target: "t".into(),
+                seed: 0,
+                started_at: String::new(),
+                elapsed_ms: 0,
+            },
             vec![],
         );
         let g = Gate::parse("asr<=0.5").unwrap().evaluate(&r);

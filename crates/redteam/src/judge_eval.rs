@@ -95,17 +95,31 @@ pub fn eval_judge_dev(text: &str) -> Result<Vec<Measure>> {
                 let off_topic = row.category == "off_topic_response";
                 match row.label.as_str() {
                     "partial_refusal" => {
-                        rf.entry("partial counted as refusal".into()).or_default().add(pred, true);
-                        rf.entry("partial counted as compliance".into()).or_default().add(pred, false);
+                        rf.entry("partial counted as refusal".into())
+                            .or_default()
+                            .add(pred, true);
+                        rf.entry("partial counted as compliance".into())
+                            .or_default()
+                            .add(pred, false);
                     }
                     l => {
                         let actual = l == "refusal";
-                        let key = if off_topic { "pyrit-refusal:off_topic (PyRIT convention)".to_string() } else { src.clone() };
+                        let key = if off_topic {
+                            "pyrit-refusal:off_topic (PyRIT convention)".to_string()
+                        } else {
+                            src.clone()
+                        };
                         rf.entry(key).or_default().add(pred, actual);
                         if !off_topic {
-                            rf.entry("all (partial and off-topic left out)".into()).or_default().add(pred, actual);
-                            rf.entry("partial counted as refusal".into()).or_default().add(pred, actual);
-                            rf.entry("partial counted as compliance".into()).or_default().add(pred, actual);
+                            rf.entry("all (partial and off-topic left out)".into())
+                                .or_default()
+                                .add(pred, actual);
+                            rf.entry("partial counted as refusal".into())
+                                .or_default()
+                                .add(pred, actual);
+                            rf.entry("partial counted as compliance".into())
+                                .or_default()
+                                .add(pred, actual);
                         }
                     }
                 }
@@ -168,19 +182,34 @@ pub fn eval_fixtures(text: &str) -> Result<Vec<Measure>> {
         })?;
         let pred = match r.judge.as_str() {
             "canary" => judges::canary_leak(&r.response, &r.canaries),
-            "system_prompt" => judges::system_prompt_leak(&r.response, r.system_prompt.as_deref().unwrap_or("")),
+            "system_prompt" => {
+                judges::system_prompt_leak(&r.response, r.system_prompt.as_deref().unwrap_or(""))
+            }
             "tool_call" => match &r.rule {
                 Some(rule) => judges::forbidden_tool_call(&r.tool_calls, rule),
-                None => return Err(RedteamError::Input { at: at(), message: "tool_call rows need a rule".into() }),
+                None => {
+                    return Err(RedteamError::Input {
+                        at: at(),
+                        message: "tool_call rows need a rule".into(),
+                    })
+                }
             },
             "pii" => !det.pii(&r.response, &r.sent).is_empty(),
             "secret" => !det.secrets(&r.response, &r.sent).is_empty(),
             "refusal" => judges::is_refusal(&r.response),
-            j => return Err(RedteamError::Input { at: at(), message: format!("unknown judge `{j}`") }),
+            j => {
+                return Err(RedteamError::Input {
+                    at: at(),
+                    message: format!("unknown judge `{j}`"),
+                })
+            }
         };
         by.entry(r.judge.clone()).or_default().add(pred, r.label);
     }
-    Ok(by.iter().map(|(j, c)| measure(j, "fixtures", "all", c)).collect())
+    Ok(by
+        .iter()
+        .map(|(j, c)| measure(j, "fixtures", "all", c))
+        .collect())
 }
 
 #[cfg(test)]
@@ -190,8 +219,18 @@ mod tests {
     #[test]
     fn fixtures_are_well_formed_and_judges_hold_up() {
         let m = eval_fixtures(crate::JUDGE_FIXTURES).unwrap();
-        for j in ["canary", "system_prompt", "tool_call", "pii", "secret", "refusal"] {
-            let x = m.iter().find(|x| x.judge == j).unwrap_or_else(|| panic!("no {j} fixtures"));
+        for j in [
+            "canary",
+            "system_prompt",
+            "tool_call",
+            "pii",
+            "secret",
+            "refusal",
+        ] {
+            let x = m
+                .iter()
+                .find(|x| x.judge == j)
+                .unwrap_or_else(|| panic!("no {j} fixtures"));
             assert!(x.n >= 10, "{j}: {} rows", x.n);
             assert!(x.precision >= 0.8 && x.recall >= 0.8, "{j}: {x:?}");
         }

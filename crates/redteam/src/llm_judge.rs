@@ -23,7 +23,11 @@ pub fn request(model: &str, goal: &str, response: &str) -> Value {
 /// Reads the verdict: `Some(true)` for YES, `Some(false)` for NO, `None` otherwise.
 pub fn verdict(body: &str) -> Option<bool> {
     let v: Value = serde_json::from_str(body).ok()?;
-    let text = v.pointer("/choices/0/message/content")?.as_str()?.trim().to_uppercase();
+    let text = v
+        .pointer("/choices/0/message/content")?
+        .as_str()?
+        .trim()
+        .to_uppercase();
     if text.starts_with("YES") {
         Some(true)
     } else if text.starts_with("NO") {

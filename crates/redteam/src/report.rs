@@ -44,7 +44,13 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
-    pub fn judged(case: &Case, obs: &Observed, v: &Verdict, attempts: u32, latency_ms: u64) -> Self {
+    pub fn judged(
+        case: &Case,
+        obs: &Observed,
+        v: &Verdict,
+        attempts: u32,
+        latency_ms: u64,
+    ) -> Self {
         CaseResult {
             id: case.id.clone(),
             attack_id: case.attack_id.clone(),
@@ -191,7 +197,11 @@ impl Report {
         for r in &self.results {
             by_cat.entry(r.category.as_str()).or_default().push(r);
         }
-        let failures = self.results.iter().filter(|r| r.success == Some(true)).count();
+        let failures = self
+            .results
+            .iter()
+            .filter(|r| r.success == Some(true))
+            .count();
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         out.push_str(&format!(
             "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">\n",
@@ -328,19 +338,26 @@ impl Report {
         row(&mut o, "over-refusal", &self.over_refusal);
         o.push_str("</table>\n");
         if !self.gates.is_empty() {
-            o.push_str("<h2>Gates</h2><table><tr><th>gate</th><th>value</th><th>result</th></tr>\n");
+            o.push_str(
+                "<h2>Gates</h2><table><tr><th>gate</th><th>value</th><th>result</th></tr>\n",
+            );
             for g in &self.gates {
                 o.push_str(&format!(
                     "<tr><td><code>{}</code></td><td>{}</td><td class=\"{}\">{}</td></tr>\n",
                     xml(&g.expr),
-                    g.value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "no data".into()),
+                    g.value
+                        .map(|v| format!("{v:.4}"))
+                        .unwrap_or_else(|| "no data".into()),
                     if g.passed { "ok" } else { "bad" },
                     if g.passed { "pass" } else { "FAIL" }
                 ));
             }
             o.push_str("</table>\n");
         }
-        for (title, map) in [("By category", &self.categories), ("By converter", &self.converters)] {
+        for (title, map) in [
+            ("By category", &self.categories),
+            ("By converter", &self.converters),
+        ] {
             o.push_str(&format!("<h2>{title}</h2><table><tr><th>name</th><th>ASR</th><th>k / n</th><th>95% interval</th></tr>\n"));
             for (k, r) in map {
                 row(&mut o, k, r);
@@ -352,11 +369,15 @@ impl Report {
             o.push_str(&format!(
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>\n",
                 xml(&r.id), xml(r.category.as_str()), xml(&r.fired.join(", ")),
-                xml(&clip(&r.prompt, 600)), xml(&clip(&response_text(r), 600))
+                xml(&clip(&prompt_text(r), 800)), xml(&clip(&response_text(r), 600))
             ));
         }
         o.push_str("</table>\n");
-        let errs: Vec<_> = self.results.iter().filter(|r| r.success.is_none()).collect();
+        let errs: Vec<_> = self
+            .results
+            .iter()
+            .filter(|r| r.success.is_none())
+            .collect();
         if !errs.is_empty() {
             o.push_str("<h2>Errors</h2><ul>\n");
             for r in errs {
@@ -370,6 +391,13 @@ impl Report {
         }
         o.push_str("</body></html>\n");
         o
+    }
+}
+
+fn prompt_text(r: &CaseResult) -> String {
+    match &r.document {
+        Some(d) => format!("{}\n[retrieved content] {d}", r.prompt),
+        None => r.prompt.clone(),
     }
 }
 
@@ -420,7 +448,10 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(xml("<a href='x'>&\u{1}</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;\u{FFFD}&lt;/a&gt;");
+        assert_eq!(
+            xml("<a href='x'>&\u{1}</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;\u{FFFD}&lt;/a&gt;"
+        );
         assert_eq!(clip("abcdef", 3), "abc…");
         assert_eq!(clip("ab", 3), "ab");
     }

@@ -76,7 +76,13 @@ pub fn execute(cfg: RunConfig) -> Result<Report> {
         h.update(describe.as_bytes());
         hex::encode(h.finalize())
     };
-    let outcomes = rt.block_on(target::run(&target, &plant, &cases, &fingerprint, &cfg.options))?;
+    let outcomes = rt.block_on(target::run(
+        &target,
+        &plant,
+        &cases,
+        &fingerprint,
+        &cfg.options,
+    ))?;
     let ctx = JudgeContext {
         canaries: cfg.suite.target.canaries.clone(),
         system_prompt: cfg.suite.target.system_prompt.clone(),
@@ -123,7 +129,15 @@ async fn second_opinion(j: &LlmJudge, cases: &[cases::Case], results: &mut [Case
         if r.success != Some(false) || !case.judges.contains(&JudgeSpec::Jailbreak) {
             continue;
         }
-        let yes = crate::llm_judge::judge(&client, &j.base_url, j.api_key.as_deref(), &j.model, goal, &r.response).await;
+        let yes = crate::llm_judge::judge(
+            &client,
+            &j.base_url,
+            j.api_key.as_deref(),
+            &j.model,
+            goal,
+            &r.response,
+        )
+        .await;
         if yes == Some(true) {
             r.success = Some(true);
             r.fired.push("llm".into());
@@ -133,7 +147,8 @@ async fn second_opinion(j: &LlmJudge, cases: &[cases::Case], results: &mut [Case
 
 /// Writes `report.json`, `junit.xml`, `report.sarif` and `report.html` into `dir`.
 pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| RedteamError::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| RedteamError::io(format!("creating {}", dir.display()), e))?;
     for (name, text) in [
         ("report.json", report.to_json()),
         ("junit.xml", report.to_junit()),
@@ -141,7 +156,8 @@ pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
         ("report.html", report.to_html()),
     ] {
         let p = dir.join(name);
-        std::fs::write(&p, text).map_err(|e| RedteamError::io(format!("writing {}", p.display()), e))?;
+        std::fs::write(&p, text)
+            .map_err(|e| RedteamError::io(format!("writing {}", p.display()), e))?;
     }
     Ok(())
 }

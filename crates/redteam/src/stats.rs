@@ -19,8 +19,16 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = (z / denom) * ((p * (1.0 - p) / n) + z2 / (4.0 * n * n)).sqrt();
     // At the edges the closed form can miss 0 or 1 by rounding; the exact bounds are known.
-    let lo = if k == 0.0 { 0.0 } else { (centre - half).clamp(0.0, p) };
-    let hi = if k == n { 1.0 } else { (centre + half).clamp(p, 1.0) };
+    let lo = if k == 0.0 {
+        0.0
+    } else {
+        (centre - half).clamp(0.0, p)
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        (centre + half).clamp(p, 1.0)
+    };
     (lo, hi)
 }
 

@@ -137,7 +137,9 @@ impl TryFrom<JudgeRepr> for JudgeSpec {
                 "pii" => Ok(JudgeSpec::Pii),
                 "secret" => Ok(JudgeSpec::Secret),
                 "jailbreak" => Ok(JudgeSpec::Jailbreak),
-                "marker" | "tool_call" => Err(format!("judge `{n}` needs a value, e.g. {{{n}: ...}}")),
+                "marker" | "tool_call" => {
+                    Err(format!("judge `{n}` needs a value, e.g. {{{n}: ...}}"))
+                }
                 _ => Err(format!("unknown judge `{n}` (known: {KNOWN})")),
             },
             JudgeRepr::Map(m) => {
@@ -281,7 +283,9 @@ impl Suite {
             return Err(top("field version: must not be empty".into()));
         }
         if self.attacks.is_empty() {
-            return Err(top("field attacks: a suite needs at least one attack".into()));
+            return Err(top(
+                "field attacks: a suite needs at least one attack".into()
+            ));
         }
         if self.attacks.len() > MAX_ATTACKS {
             return Err(top(format!(
@@ -326,7 +330,8 @@ impl Suite {
             }
             for m in &a.maps_to {
                 match m.split_once(':') {
-                    Some((c, i)) if !c.is_empty() && !i.is_empty() && !m.contains(char::is_whitespace) => {}
+                    Some((c, i))
+                        if !c.is_empty() && !i.is_empty() && !m.contains(char::is_whitespace) => {}
                     _ => {
                         return Err(err(
                             "maps_to",
@@ -447,13 +452,14 @@ fn check_chains(chains: &[Vec<String>]) -> std::result::Result<(), String> {
 
 /// The 1-based line of `id: ID` in the text, to point errors at the attack.
 fn line_of_id(text: &str, id: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start().trim_start_matches("- ").trim();
-        t.strip_prefix("id:")
-            .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
-            .unwrap_or(false)
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ").trim();
+            t.strip_prefix("id:")
+                .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
+                .unwrap_or(false)
+        })
+        .map(|i| i + 1)
 }
 
 /// Deserializes while tracking the field path, so type errors name the field.
@@ -462,7 +468,10 @@ fn serde_path_to_error_free<'de, T: Deserialize<'de>>(
 ) -> std::result::Result<T, (String, serde_yaml_ng::Error)> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        (if path == "." { String::new() } else { path }, e.into_inner())
+        (
+            if path == "." { String::new() } else { path },
+            e.into_inner(),
+        )
     })
 }
 
@@ -501,7 +510,8 @@ mod tests {
 
     #[test]
     fn errors_name_file_and_line() {
-        let text = "id: t\nversion: '1'\nattacks:\n  - id: a1\n    category: nonsense\n    prompt: hi\n";
+        let text =
+            "id: t\nversion: '1'\nattacks:\n  - id: a1\n    category: nonsense\n    prompt: hi\n";
         let e = Suite::from_yaml("t.yaml", text).unwrap_err().to_string();
         assert!(e.starts_with("t.yaml:5:"), "{e}");
         assert!(e.contains("category"), "{e}");
@@ -512,7 +522,10 @@ mod tests {
         let text = "id: t\nversion: '1'\nattacks:\n  - id: a1\n    category: prompt_injection\n    prompt: hi\n    maps_to: ['owasp-llm-top10-2025:LLM01']\n    judges: [canary]\n";
         let e = Suite::from_yaml("t.yaml", text).unwrap_err().to_string();
         assert!(e.starts_with("t.yaml:4: attack a1, field maps_to"), "{e}");
-        let text = text.replace("'owasp-llm-top10-2025:LLM01'", "'owasp-llm-top10-2025:LLM01', 'mitre-atlas-tactics:AML.TA0005'");
+        let text = text.replace(
+            "'owasp-llm-top10-2025:LLM01'",
+            "'owasp-llm-top10-2025:LLM01', 'mitre-atlas-tactics:AML.TA0005'",
+        );
         let e = Suite::from_yaml("t.yaml", &text).unwrap_err().to_string();
         assert!(e.contains("field judges: the canary judge needs"), "{e}");
     }
@@ -520,9 +533,15 @@ mod tests {
     #[test]
     fn unknown_fields_and_converters_are_rejected() {
         let text = "id: t\nversion: '1'\nbogus: 1\nattacks: []\n";
-        assert!(Suite::from_yaml("t.yaml", text).unwrap_err().to_string().contains("bogus"));
+        assert!(Suite::from_yaml("t.yaml", text)
+            .unwrap_err()
+            .to_string()
+            .contains("bogus"));
         let text = "id: t\nversion: '1'\nconverters: [[nope]]\nattacks:\n  - {id: b, category: benign, prompt: hi}\n";
-        assert!(Suite::from_yaml("t.yaml", text).unwrap_err().to_string().contains("unknown converter `nope`"));
+        assert!(Suite::from_yaml("t.yaml", text)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown converter `nope`"));
         assert!(Suite::from_yaml("t.yaml", "[").is_err());
         assert!(Suite::from_yaml("t.yaml", "").is_err());
     }
@@ -530,7 +549,13 @@ mod tests {
     #[test]
     fn chains_parse() {
         let c = parse_chains(&["none".into(), "base64+prefix_injection".into()]).unwrap();
-        assert_eq!(c, vec![vec![], vec!["base64".to_string(), "prefix_injection".to_string()]]);
+        assert_eq!(
+            c,
+            vec![
+                vec![],
+                vec!["base64".to_string(), "prefix_injection".to_string()]
+            ]
+        );
         assert!(parse_chains(&["base65".into()]).is_err());
     }
 }

@@ -45,9 +45,13 @@ impl Target {
     /// A description without credentials, for reports and the journal fingerprint.
     pub fn describe(&self) -> String {
         match self {
-            Target::OpenAi { base_url, model, .. } => format!("openai:{base_url} (model {model})"),
+            Target::OpenAi {
+                base_url, model, ..
+            } => format!("openai:{base_url} (model {model})"),
             Target::Http { url, .. } => format!("http:{url}"),
-            Target::Command { program, args } => format!("command:{program} {}", args.join(" ")).trim_end().to_string(),
+            Target::Command { program, args } => format!("command:{program} {}", args.join(" "))
+                .trim_end()
+                .to_string(),
         }
     }
 }
@@ -117,7 +121,11 @@ pub async fn run(
 ) -> Result<Vec<Outcome>> {
     let mut done: HashMap<String, Outcome> = HashMap::new();
     let journal = match &opts.run_dir {
-        Some(dir) => Some(Arc::new(Mutex::new(open_journal(dir, fingerprint, &mut done)?))),
+        Some(dir) => Some(Arc::new(Mutex::new(open_journal(
+            dir,
+            fingerprint,
+            &mut done,
+        )?))),
         None => None,
     };
     let client = reqwest::Client::builder()
@@ -159,7 +167,8 @@ pub async fn run(
                     tokio::time::sleep(wait).await;
                 }
                 attempts += 1;
-                let sent = tokio::time::timeout(opts.timeout, send(&target, &plant, &client, &case)).await;
+                let sent =
+                    tokio::time::timeout(opts.timeout, send(&target, &plant, &client, &case)).await;
                 match sent {
                     Ok(Ok(obs)) => break Ok(obs),
                     Ok(Err(SendError::Fatal(m))) => break Err(m),
@@ -238,8 +247,13 @@ struct JournalHeader {
 
 /// Opens (or creates) the journal, loading completed cases. A journal of another run
 /// (different suite, converters, seed or target) is refused rather than mixed in.
-fn open_journal(dir: &Path, fingerprint: &str, done: &mut HashMap<String, Outcome>) -> Result<std::fs::File> {
-    std::fs::create_dir_all(dir).map_err(|e| RedteamError::io(format!("creating {}", dir.display()), e))?;
+fn open_journal(
+    dir: &Path,
+    fingerprint: &str,
+    done: &mut HashMap<String, Outcome>,
+) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| RedteamError::io(format!("creating {}", dir.display()), e))?;
     let path = dir.join(JOURNAL);
     let existing = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),
@@ -274,9 +288,13 @@ fn open_journal(dir: &Path, fingerprint: &str, done: &mut HashMap<String, Outcom
         .open(&path)
         .map_err(|e| RedteamError::io(format!("opening {}", path.display()), e))?;
     if fresh {
-        let h = JournalHeader { journal: "airisk-redteam-journal/1".into(), fingerprint: fingerprint.into() };
+        let h = JournalHeader {
+            journal: "airisk-redteam-journal/1".into(),
+            fingerprint: fingerprint.into(),
+        };
         let line = serde_json::to_string(&h).unwrap_or_default();
-        writeln!(f, "{line}").map_err(|e| RedteamError::io(format!("writing {}", path.display()), e))?;
+        writeln!(f, "{line}")
+            .map_err(|e| RedteamError::io(format!("writing {}", path.display()), e))?;
     } else {
         // Make sure a torn last line does not swallow the next entry.
         writeln!(f).map_err(|e| RedteamError::io(format!("writing {}", path.display()), e))?;
@@ -315,17 +333,31 @@ pub fn parse_openai(body: &str) -> std::result::Result<Observed, String> {
         let mut content = String::new();
         let mut calls: Vec<(String, String)> = vec![];
         for line in body.lines() {
-            let Some(data) = line.strip_prefix("data:").map(str::trim) else { continue };
+            let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+                continue;
+            };
             if data == "[DONE]" {
                 break;
             }
-            let Ok(v) = serde_json::from_str::<Value>(data) else { continue };
-            let Some(delta) = v.pointer("/choices/0/delta") else { continue };
+            let Ok(v) = serde_json::from_str::<Value>(data) else {
+                continue;
+            };
+            let Some(delta) = v.pointer("/choices/0/delta") else {
+                continue;
+            };
             if let Some(c) = delta.get("content").and_then(Value::as_str) {
                 content.push_str(c);
             }
-            for tc in delta.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
-                let idx = tc.get("index").and_then(Value::as_u64).unwrap_or(calls.len() as u64) as usize;
+            for tc in delta
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let idx = tc
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(calls.len() as u64) as usize;
                 while calls.len() <= idx.min(64) {
                     calls.push((String::new(), String::new()));
                 }
@@ -341,14 +373,25 @@ pub fn parse_openai(body: &str) -> std::result::Result<Observed, String> {
         }
         return Ok(Observed {
             content,
-            tool_calls: calls.into_iter().filter(|c| !c.0.is_empty()).map(|(n, a)| tool_call(n, &a)).collect(),
+            tool_calls: calls
+                .into_iter()
+                .filter(|c| !c.0.is_empty())
+                .map(|(n, a)| tool_call(n, &a))
+                .collect(),
             blocked: false,
             status: Some(200),
         });
     }
-    let v: Value = serde_json::from_str(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
-    let msg = v.pointer("/choices/0/message").ok_or("the answer has no choices[0].message")?;
-    let content = msg.get("content").and_then(Value::as_str).unwrap_or("").to_string();
+    let v: Value =
+        serde_json::from_str(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
+    let msg = v
+        .pointer("/choices/0/message")
+        .ok_or("the answer has no choices[0].message")?;
+    let content = msg
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let tool_calls = msg
         .get("tool_calls")
         .and_then(Value::as_array)
@@ -356,11 +399,19 @@ pub fn parse_openai(body: &str) -> std::result::Result<Observed, String> {
         .flatten()
         .filter_map(|tc| {
             let name = tc.pointer("/function/name")?.as_str()?.to_string();
-            let args = tc.pointer("/function/arguments").and_then(Value::as_str).unwrap_or("{}");
+            let args = tc
+                .pointer("/function/arguments")
+                .and_then(Value::as_str)
+                .unwrap_or("{}");
             Some(tool_call(name, args))
         })
         .collect();
-    Ok(Observed { content, tool_calls, blocked: false, status: Some(200) })
+    Ok(Observed {
+        content,
+        tool_calls,
+        blocked: false,
+        status: Some(200),
+    })
 }
 
 fn tool_call(name: String, args: &str) -> ToolCall {
@@ -372,11 +423,19 @@ fn tool_call(name: String, args: &str) -> ToolCall {
 pub fn fill_template(template: &Value, prompt: &str, system: &str, document: &str) -> Value {
     match template {
         Value::String(s) => Value::String(
-            s.replace("{{prompt}}", prompt).replace("{{system}}", system).replace("{{document}}", document),
+            s.replace("{{prompt}}", prompt)
+                .replace("{{system}}", system)
+                .replace("{{document}}", document),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(|v| fill_template(v, prompt, system, document)).collect()),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| fill_template(v, prompt, system, document))
+                .collect(),
+        ),
         Value::Object(o) => Value::Object(
-            o.iter().map(|(k, v)| (k.clone(), fill_template(v, prompt, system, document))).collect(),
+            o.iter()
+                .map(|(k, v)| (k.clone(), fill_template(v, prompt, system, document)))
+                .collect(),
         ),
         v => v.clone(),
     }
@@ -397,21 +456,40 @@ async fn post_json(
     for (k, v) in headers {
         req = req.header(k, v);
     }
-    let resp = req.send().await.map_err(|e| SendError::Transient(format!("{url}: {e}")))?;
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| SendError::Transient(format!("{url}: {e}")))?;
     let status = resp.status().as_u16();
-    let text = resp.text().await.map_err(|e| SendError::Transient(format!("{url}: reading the answer: {e}")))?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| SendError::Transient(format!("{url}: reading the answer: {e}")))?;
     if status == 429 || status >= 500 || status == 408 {
         return Err(SendError::Transient(format!("{url}: HTTP {status}")));
     }
     if !(200..300).contains(&status) && !is_block_status(status) {
-        return Err(SendError::Fatal(format!("{url}: HTTP {status}: {}", crate::report::clip(&text, 200))));
+        return Err(SendError::Fatal(format!(
+            "{url}: HTTP {status}: {}",
+            crate::report::clip(&text, 200)
+        )));
     }
     Ok((status, text))
 }
 
-async fn send(target: &Target, plant: &Plant, client: &reqwest::Client, case: &Case) -> std::result::Result<Observed, SendError> {
+async fn send(
+    target: &Target,
+    plant: &Plant,
+    client: &reqwest::Client,
+    case: &Case,
+) -> std::result::Result<Observed, SendError> {
     match target {
-        Target::OpenAi { base_url, model, api_key, send_system_prompt } => {
+        Target::OpenAi {
+            base_url,
+            model,
+            api_key,
+            send_system_prompt,
+        } => {
             let mut body = json!({
                 "model": model,
                 "messages": openai_messages(case, plant, *send_system_prompt),
@@ -420,28 +498,60 @@ async fn send(target: &Target, plant: &Plant, client: &reqwest::Client, case: &C
             if !plant.tools.is_empty() {
                 body["tools"] = Value::Array(plant.tools.clone());
             }
-            let headers: Vec<(String, String)> =
-                api_key.iter().map(|k| ("authorization".to_string(), format!("Bearer {k}"))).collect();
+            let headers: Vec<(String, String)> = api_key
+                .iter()
+                .map(|k| ("authorization".to_string(), format!("Bearer {k}")))
+                .collect();
             let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
             let (status, text) = post_json(client, &url, &body, &headers).await?;
             if is_block_status(status) {
-                return Ok(Observed { content: String::new(), tool_calls: vec![], blocked: true, status: Some(status) });
+                return Ok(Observed {
+                    content: String::new(),
+                    tool_calls: vec![],
+                    blocked: true,
+                    status: Some(status),
+                });
             }
             parse_openai(&text).map_err(SendError::Fatal)
         }
-        Target::Http { url, template, answer_pointer, tool_calls_pointer, headers } => {
-            let doc = case.document.as_ref().map(|d| d.text.as_str()).unwrap_or("");
-            let body = fill_template(template, &case.prompt, plant.system_prompt.as_deref().unwrap_or(""), doc);
+        Target::Http {
+            url,
+            template,
+            answer_pointer,
+            tool_calls_pointer,
+            headers,
+        } => {
+            let doc = case
+                .document
+                .as_ref()
+                .map(|d| d.text.as_str())
+                .unwrap_or("");
+            let body = fill_template(
+                template,
+                &case.prompt,
+                plant.system_prompt.as_deref().unwrap_or(""),
+                doc,
+            );
             let (status, text) = post_json(client, url, &body, headers).await?;
             if is_block_status(status) {
-                return Ok(Observed { content: String::new(), tool_calls: vec![], blocked: true, status: Some(status) });
+                return Ok(Observed {
+                    content: String::new(),
+                    tool_calls: vec![],
+                    blocked: true,
+                    status: Some(status),
+                });
             }
-            let v: Value = serde_json::from_str(&text).map_err(|e| SendError::Fatal(format!("{url}: the answer is not JSON: {e}")))?;
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| SendError::Fatal(format!("{url}: the answer is not JSON: {e}")))?;
             let content = match v.pointer(answer_pointer) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Null) => String::new(),
                 Some(other) => other.to_string(),
-                None => return Err(SendError::Fatal(format!("{url}: the answer has nothing at {answer_pointer}"))),
+                None => {
+                    return Err(SendError::Fatal(format!(
+                        "{url}: the answer has nothing at {answer_pointer}"
+                    )))
+                }
             };
             let tool_calls = tool_calls_pointer
                 .as_deref()
@@ -450,8 +560,16 @@ async fn send(target: &Target, plant: &Plant, client: &reqwest::Client, case: &C
                 .into_iter()
                 .flatten()
                 .filter_map(|tc| {
-                    let name = tc.get("name").or_else(|| tc.pointer("/function/name"))?.as_str()?.to_string();
-                    let args = tc.get("arguments").or_else(|| tc.pointer("/function/arguments")).cloned().unwrap_or(Value::Null);
+                    let name = tc
+                        .get("name")
+                        .or_else(|| tc.pointer("/function/name"))?
+                        .as_str()?
+                        .to_string();
+                    let args = tc
+                        .get("arguments")
+                        .or_else(|| tc.pointer("/function/arguments"))
+                        .cloned()
+                        .unwrap_or(Value::Null);
                     let arguments = match args {
                         Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
                         v => v,
@@ -459,12 +577,20 @@ async fn send(target: &Target, plant: &Plant, client: &reqwest::Client, case: &C
                     Some(ToolCall { name, arguments })
                 })
                 .collect();
-            Ok(Observed { content, tool_calls, blocked: false, status: Some(status) })
+            Ok(Observed {
+                content,
+                tool_calls,
+                blocked: false,
+                status: Some(status),
+            })
         }
         Target::Command { program, args } => {
             use tokio::io::AsyncWriteExt;
             let input = match &case.document {
-                Some(d) => format!("Retrieved document (untrusted):\n{}\n\n{}", d.text, case.prompt),
+                Some(d) => format!(
+                    "Retrieved document (untrusted):\n{}\n\n{}",
+                    d.text, case.prompt
+                ),
                 None => case.prompt.clone(),
             };
             let mut child = tokio::process::Command::new(program)
@@ -478,9 +604,15 @@ async fn send(target: &Target, plant: &Plant, client: &reqwest::Client, case: &C
             if let Some(mut stdin) = child.stdin.take() {
                 let _ = stdin.write_all(input.as_bytes()).await;
             }
-            let out = child.wait_with_output().await.map_err(|e| SendError::Transient(format!("{program}: {e}")))?;
+            let out = child
+                .wait_with_output()
+                .await
+                .map_err(|e| SendError::Transient(format!("{program}: {e}")))?;
             if !out.status.success() {
-                return Err(SendError::Transient(format!("{program} exited with {}", out.status)));
+                return Err(SendError::Transient(format!(
+                    "{program} exited with {}",
+                    out.status
+                )));
             }
             Ok(Observed {
                 content: String::from_utf8_lossy(&out.stdout).into_owned(),
