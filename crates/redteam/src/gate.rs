@@ -212,6 +212,13 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "\\PC{0,60}") {
+            let _ = Gate::parse(&text);
+        }
+    }
+
     #[test]
     fn evaluates_and_fails_without_data() {
         let r = Report::build(

@@ -546,6 +546,23 @@ mod tests {
         assert!(Suite::from_yaml("t.yaml", "").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_text(text in "\\PC{0,400}") {
+            let _ = Suite::from_yaml("p.yaml", &text);
+        }
+
+        #[test]
+        fn never_panics_on_suite_like_text(
+            id in "[a-z0-9!-]{0,8}", cat in "[a-z_]{0,20}", judge in "[a-z_{}: ]{0,24}", conv in "[a-z_,\\[\\] ]{0,30}"
+        ) {
+            let text = format!("id: s\nversion: '1'\nconverters: [{conv}]\nattacks:\n  - id: {id}\n    category: {cat}\n    prompt: hi\n    judges: [{judge}]\n");
+            if let Ok(s) = Suite::from_yaml("p.yaml", &text) {
+                let _ = crate::cases::expand(&s, None, 0);
+            }
+        }
+    }
+
     #[test]
     fn chains_parse() {
         let c = parse_chains(&["none".into(), "base64+prefix_injection".into()]).unwrap();

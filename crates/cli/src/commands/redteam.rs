@@ -166,21 +166,51 @@ pub fn run(ctx: &Context, args: RedteamArgs) -> Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        RedteamCommand::JudgeEval { dataset, fixtures, json } => judge_eval(dataset, fixtures, json),
-        RedteamCommand::Diff { old, new, fail_on_regression, json } => {
+        RedteamCommand::JudgeEval {
+            dataset,
+            fixtures,
+            json,
+        } => judge_eval(dataset, fixtures, json),
+        RedteamCommand::Diff {
+            old,
+            new,
+            fail_on_regression,
+            json,
+        } => {
             let o = read_report(&old)?;
             let n = read_report(&new)?;
             let d = airisk_redteam::diff::diff(&o, &n);
             if json {
                 crate::render::print_json(&d)?;
             } else {
-                println!("{:<48} {:>8} {:>8} {:>8}", "measure", "old", "new", "change");
+                println!(
+                    "{:<48} {:>8} {:>8} {:>8}",
+                    "measure", "old", "new", "change"
+                );
                 for c in &d.changes {
-                    let f = |v: Option<f64>| v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "-".into());
-                    let delta = c.delta.map(|v| format!("{:+.1}", v * 100.0)).unwrap_or_else(|| "-".into());
-                    println!("{:<48} {:>8} {:>8} {:>8}", c.scope, f(c.old), f(c.new), delta);
+                    let f = |v: Option<f64>| {
+                        v.map(|v| format!("{:.1}%", v * 100.0))
+                            .unwrap_or_else(|| "-".into())
+                    };
+                    let delta = c
+                        .delta
+                        .map(|v| format!("{:+.1}", v * 100.0))
+                        .unwrap_or_else(|| "-".into());
+                    println!(
+                        "{:<48} {:>8} {:>8} {:>8}",
+                        c.scope,
+                        f(c.old),
+                        f(c.new),
+                        delta
+                    );
                 }
-                println!("\n{} regressions, {} fixed, {} added, {} removed", d.regressions.len(), d.fixed.len(), d.added.len(), d.removed.len());
+                println!(
+                    "\n{} regressions, {} fixed, {} added, {} removed",
+                    d.regressions.len(),
+                    d.fixed.len(),
+                    d.added.len(),
+                    d.removed.len()
+                );
                 for r in &d.regressions {
                     println!("  regression: {r}");
                 }
@@ -201,7 +231,13 @@ pub fn run(ctx: &Context, args: RedteamArgs) -> Result<ExitCode> {
             let s = load_suite(suite.as_deref())?;
             check_refs(&s)?;
             let cases = airisk_redteam::cases::expand(&s, None, 0)?;
-            println!("suite {} {}: {} attacks, {} cases", s.id, s.version, s.attacks.len(), cases.len());
+            println!(
+                "suite {} {}: {} attacks, {} cases",
+                s.id,
+                s.version,
+                s.attacks.len(),
+                cases.len()
+            );
             for c in airisk_redteam::suite::Category::ALL {
                 let n = s.attacks.iter().filter(|a| a.category == c).count();
                 println!("  {:<26} {n}", c.as_str());
@@ -218,9 +254,13 @@ fn read_report(p: &Path) -> Result<Report> {
 
 fn load_suite(path: Option<&Path>) -> Result<Suite> {
     Ok(match path {
-        None => Suite::from_yaml(airisk_redteam::DEFAULT_SUITE_NAME, airisk_redteam::DEFAULT_SUITE)?,
+        None => Suite::from_yaml(
+            airisk_redteam::DEFAULT_SUITE_NAME,
+            airisk_redteam::DEFAULT_SUITE,
+        )?,
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             Suite::from_yaml(&p.display().to_string(), &text)?
         }
     })
@@ -229,12 +269,17 @@ fn load_suite(path: Option<&Path>) -> Result<Suite> {
 /// References to catalogs airisk ships must name an item that exists; references to other
 /// catalogs (e.g. an imported `mitre-atlas-5.6.0`) are kept as written.
 fn check_refs(s: &Suite) -> Result<()> {
-    let lib = airisk_catalog::Library::embedded().map_err(|e| anyhow!("loading the framework catalogs: {e}"))?;
+    let lib = airisk_catalog::Library::embedded()
+        .map_err(|e| anyhow!("loading the framework catalogs: {e}"))?;
     for a in &s.attacks {
         for m in &a.maps_to {
             if let Some((c, _)) = m.split_once(':') {
                 if lib.catalog(c).is_some() && lib.resolve(m).is_none() {
-                    bail!("suite {}: attack {}, field maps_to: `{m}` is not an item of catalog {c}", s.id, a.id);
+                    bail!(
+                        "suite {}: attack {}, field maps_to: `{m}` is not an item of catalog {c}",
+                        s.id,
+                        a.id
+                    );
                 }
             }
         }
@@ -244,14 +289,20 @@ fn check_refs(s: &Suite) -> Result<()> {
 
 fn parse_target(a: &RunArgs) -> Result<TargetSpec> {
     let api_key = match &a.api_key_env {
-        Some(var) => Some(std::env::var(var).map_err(|_| anyhow!("--api-key-env: environment variable {var} is not set"))?),
+        Some(var) => Some(
+            std::env::var(var)
+                .map_err(|_| anyhow!("--api-key-env: environment variable {var} is not set"))?,
+        ),
         None => None,
     };
     if a.target == "demo" {
         return Ok(TargetSpec::Demo);
     }
     let Some((kind, rest)) = a.target.split_once(':') else {
-        bail!("--target `{}`: expected demo, openai:URL, http:URL or command:PROGRAM", a.target);
+        bail!(
+            "--target `{}`: expected demo, openai:URL, http:URL or command:PROGRAM",
+            a.target
+        );
     };
     Ok(TargetSpec::Target(match kind {
         "openai" => Target::OpenAi {
@@ -261,27 +312,47 @@ fn parse_target(a: &RunArgs) -> Result<TargetSpec> {
             send_system_prompt: a.send_system_prompt,
         },
         "http" => {
-            let tpl = a.request_template.as_deref().ok_or_else(|| anyhow!("--target http: needs --request-template"))?;
+            let tpl = a
+                .request_template
+                .as_deref()
+                .ok_or_else(|| anyhow!("--target http: needs --request-template"))?;
             let tpl_text = match tpl.strip_prefix('@') {
                 Some(f) => std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?,
                 None => tpl.to_string(),
             };
-            let template = serde_json::from_str(&tpl_text).context("--request-template is not JSON")?;
-            let answer_pointer = a.answer_pointer.clone().ok_or_else(|| anyhow!("--target http: needs --answer-pointer"))?;
+            let template =
+                serde_json::from_str(&tpl_text).context("--request-template is not JSON")?;
+            let answer_pointer = a
+                .answer_pointer
+                .clone()
+                .ok_or_else(|| anyhow!("--target http: needs --answer-pointer"))?;
             let mut headers = vec![];
             for h in &a.header {
-                let (k, v) = h.split_once(':').ok_or_else(|| anyhow!("--header `{h}`: expected `Name: value`"))?;
+                let (k, v) = h
+                    .split_once(':')
+                    .ok_or_else(|| anyhow!("--header `{h}`: expected `Name: value`"))?;
                 headers.push((k.trim().to_string(), v.trim().to_string()));
             }
             if let Some(k) = api_key {
                 headers.push(("authorization".into(), format!("Bearer {k}")));
             }
-            Target::Http { url: rest.to_string(), template, answer_pointer, tool_calls_pointer: a.tool_calls_pointer.clone(), headers }
+            Target::Http {
+                url: rest.to_string(),
+                template,
+                answer_pointer,
+                tool_calls_pointer: a.tool_calls_pointer.clone(),
+                headers,
+            }
         }
         "command" => {
             let mut parts = rest.split_whitespace().map(String::from);
-            let program = parts.next().ok_or_else(|| anyhow!("--target command: needs a program"))?;
-            Target::Command { program, args: parts.collect() }
+            let program = parts
+                .next()
+                .ok_or_else(|| anyhow!("--target command: needs a program"))?;
+            Target::Command {
+                program,
+                args: parts.collect(),
+            }
         }
         k => bail!("--target: unknown kind `{k}` (demo, openai, http, command)"),
     }))
@@ -291,7 +362,8 @@ fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
     let mut suite = load_suite(a.suite.as_deref())?;
     check_refs(&suite)?;
     if let Some(p) = &a.system_prompt {
-        suite.target.system_prompt = Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?);
+        suite.target.system_prompt =
+            Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?);
     }
     if !a.canary.is_empty() {
         suite.target.canaries = a.canary.clone();
@@ -310,7 +382,8 @@ fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
                 bail!("--risk {r}: no such risk in the register");
             }
         }
-        let lib = airisk_catalog::Library::embedded().map_err(|e| anyhow!("loading the framework catalogs: {e}"))?;
+        let lib = airisk_catalog::Library::embedded()
+            .map_err(|e| anyhow!("loading the framework catalogs: {e}"))?;
         for c in &a.control {
             if lib.resolve(c).is_none() {
                 bail!("--control {c}: no such catalog item (expected CATALOG:ITEM)");
@@ -349,8 +422,15 @@ fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
     };
     let report = airisk_redteam::run::execute(cfg)?;
     if report.errors == report.cases && report.cases > 0 {
-        let first = report.results.iter().find_map(|r| r.error.clone()).unwrap_or_default();
-        bail!("no case could be run against {} (first error: {first})", report.target);
+        let first = report
+            .results
+            .iter()
+            .find_map(|r| r.error.clone())
+            .unwrap_or_default();
+        bail!(
+            "no case could be run against {} (first error: {first})",
+            report.target
+        );
     }
     if let Some(dir) = &a.out {
         airisk_redteam::run::write_reports(dir, &report)?;
@@ -371,11 +451,26 @@ fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
 }
 
 fn pct(r: &airisk_redteam::stats::Rate) -> String {
-    format!("{:5.1}%  ({}/{}, 95% CI {:.1}–{:.1}%)", r.rate * 100.0, r.k, r.n, r.lower * 100.0, r.upper * 100.0)
+    format!(
+        "{:5.1}%  ({}/{}, 95% CI {:.1}–{:.1}%)",
+        r.rate * 100.0,
+        r.k,
+        r.n,
+        r.lower * 100.0,
+        r.upper * 100.0
+    )
 }
 
 fn print_summary(r: &Report, out: Option<&Path>) {
-    println!("suite {} {} against {}: {} cases, {} errors, {:.1} s", r.suite, r.suite_version, r.target, r.cases, r.errors, r.elapsed_ms as f64 / 1000.0);
+    println!(
+        "suite {} {} against {}: {} cases, {} errors, {:.1} s",
+        r.suite,
+        r.suite_version,
+        r.target,
+        r.cases,
+        r.errors,
+        r.elapsed_ms as f64 / 1000.0
+    );
     println!("attack success rate  {}", pct(&r.asr));
     println!("over-refusal         {}", pct(&r.over_refusal));
     println!("by category:");
@@ -390,7 +485,9 @@ fn print_summary(r: &Report, out: Option<&Path>) {
         println!(
             "gate {:<40} {:<8} {}",
             g.expr,
-            g.value.map(|v| format!("{v:.4}")).unwrap_or_else(|| "no data".into()),
+            g.value
+                .map(|v| format!("{v:.4}"))
+                .unwrap_or_else(|| "no data".into()),
             if g.passed { "pass" } else { "FAIL" }
         );
     }
@@ -401,7 +498,13 @@ fn print_summary(r: &Report, out: Option<&Path>) {
 
 /// Stores report.json as evidence for the system (and each linked risk and control), and
 /// appends one `redteam_result` ledger entry with the headline figures.
-fn record_evidence(ctx: &Context, report: &Report, system: &str, risks: &[String], controls: &[String]) -> Result<()> {
+fn record_evidence(
+    ctx: &Context,
+    report: &Report,
+    system: &str,
+    risks: &[String],
+    controls: &[String],
+) -> Result<()> {
     let mut store = ctx.open()?;
     let content = report.to_json().into_bytes();
     let note = format!(
@@ -412,7 +515,11 @@ fn record_evidence(ctx: &Context, report: &Report, system: &str, risks: &[String
         report.asr.k,
         report.asr.n,
         report.over_refusal.rate * 100.0,
-        if report.gates.iter().all(|g| g.passed) { "passed" } else { "failed" }
+        if report.gates.iter().all(|g| g.passed) {
+            "passed"
+        } else {
+            "failed"
+        }
     );
     let mut targets = vec![format!("system:{system}")];
     targets.extend(risks.iter().map(|r| format!("risk:{r}")));
@@ -457,7 +564,11 @@ fn record_evidence(ctx: &Context, report: &Report, system: &str, risks: &[String
     )?;
     eprintln!(
         "recorded as evidence {} for {} and ledger entry {} (redteam_result)",
-        records.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(", "),
+        records
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         targets.join(", "),
         outcome.first_index
     );
@@ -467,11 +578,14 @@ fn record_evidence(ctx: &Context, report: &Report, system: &str, risks: &[String
 fn judge_eval(dataset: Option<PathBuf>, fixtures: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let mut all = vec![];
     if let Some(p) = &dataset {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
         all.extend(airisk_redteam::judge_eval::eval_judge_dev(&text)?);
     }
     let fx = match &fixtures {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
         None => airisk_redteam::JUDGE_FIXTURES.to_string(),
     };
     all.extend(airisk_redteam::judge_eval::eval_fixtures(&fx)?);
@@ -483,7 +597,17 @@ fn judge_eval(dataset: Option<PathBuf>, fixtures: Option<PathBuf>, json: bool) -
         for m in &all {
             println!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} |",
-                m.judge, m.dataset, m.slice, m.n, m.tp, m.fp, m.tn, m.fn_, m.precision, m.recall, m.f1
+                m.judge,
+                m.dataset,
+                m.slice,
+                m.n,
+                m.tp,
+                m.fp,
+                m.tn,
+                m.fn_,
+                m.precision,
+                m.recall,
+                m.f1
             );
         }
     }
