@@ -440,11 +440,9 @@ fn has_step_list(lower: &str) -> bool {
     let mut items = 0;
     for line in lower.lines() {
         let t = line.trim_start();
-        let numbered = t
-            .split_once(['.', ')'])
-            .is_some_and(|(n, _)| {
-                !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit())
-            });
+        let numbered = t.split_once(['.', ')']).is_some_and(|(n, _)| {
+            !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit())
+        });
         if numbered || t.starts_with("- ") || t.starts_with("* ") || t.starts_with("step ") {
             items += 1;
         }
