@@ -14,7 +14,7 @@
 //! **Invariants.**
 //! - The core modules (`suite`, `converters`, `judges`, `stats`, `report`, `gate`, `diff`,
 //!   `judge_eval`, `cases`) do no IO and no async; only `target`, `llm_judge` and `demo` touch
-//!   the network, files or processes.
+//!   the network, files or processes, and `run` ties them together for the CLI.
 //! - A run is a pure function of (suite, converter chains, seed, target answers): the same
 //!   inputs give the same cases, byte for byte.
 //! - Input from suite files, targets and users is reported as an error, never panicked on.

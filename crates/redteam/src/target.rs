@@ -441,6 +441,21 @@ pub fn fill_template(template: &Value, prompt: &str, system: &str, document: &st
     }
 }
 
+/// Answers longer than this are cut (memory stays bounded whatever the target sends).
+pub const MAX_ANSWER_BYTES: usize = 8 << 20;
+
+async fn read_capped(mut resp: reqwest::Response) -> std::result::Result<String, String> {
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        let room = MAX_ANSWER_BYTES.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if buf.len() >= MAX_ANSWER_BYTES {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
 /// A status that means "the app (or its gateway) refused this request".
 fn is_block_status(s: u16) -> bool {
     (400..500).contains(&s) && !matches!(s, 401 | 404 | 405 | 407 | 408 | 429)
@@ -461,8 +476,7 @@ async fn post_json(
         .await
         .map_err(|e| SendError::Transient(format!("{url}: {e}")))?;
     let status = resp.status().as_u16();
-    let text = resp
-        .text()
+    let text = read_capped(resp)
         .await
         .map_err(|e| SendError::Transient(format!("{url}: reading the answer: {e}")))?;
     if status == 429 || status >= 500 || status == 408 {
@@ -604,18 +618,25 @@ async fn send(
             if let Some(mut stdin) = child.stdin.take() {
                 let _ = stdin.write_all(input.as_bytes()).await;
             }
-            let out = child
-                .wait_with_output()
+            let mut stdout = Vec::new();
+            if let Some(out) = child.stdout.take() {
+                use tokio::io::AsyncReadExt;
+                let _ = out
+                    .take(MAX_ANSWER_BYTES as u64)
+                    .read_to_end(&mut stdout)
+                    .await;
+            }
+            let status = child
+                .wait()
                 .await
                 .map_err(|e| SendError::Transient(format!("{program}: {e}")))?;
-            if !out.status.success() {
+            if !status.success() {
                 return Err(SendError::Transient(format!(
-                    "{program} exited with {}",
-                    out.status
+                    "{program} exited with {status}"
                 )));
             }
             Ok(Observed {
-                content: String::from_utf8_lossy(&out.stdout).into_owned(),
+                content: String::from_utf8_lossy(&stdout).into_owned(),
                 tool_calls: vec![],
                 blocked: false,
                 status: None,
