@@ -243,6 +243,8 @@ fn default_chains() -> Vec<Vec<String>> {
 pub const MAX_ATTACKS: usize = 10_000;
 /// Longest converter chain.
 pub const MAX_CHAIN: usize = 6;
+/// Longest prompt, goal or document text, in bytes (a chain of encodings multiplies it).
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 impl Suite {
     /// Parses and validates a suite. `file` names it in errors.
@@ -327,6 +329,15 @@ impl Suite {
             }
             if a.prompt.trim().is_empty() {
                 return Err(err("prompt", "must not be empty".into()));
+            }
+            for (field, text) in [
+                ("prompt", Some(a.prompt.as_str())),
+                ("goal", a.goal.as_deref()),
+                ("document.text", a.document.as_ref().map(|d| d.text.as_str())),
+            ] {
+                if text.is_some_and(|t| t.len() > MAX_TEXT_BYTES) {
+                    return Err(err(field, format!("longer than {MAX_TEXT_BYTES} bytes")));
+                }
             }
             for m in &a.maps_to {
                 match m.split_once(':') {

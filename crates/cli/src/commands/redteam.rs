@@ -252,6 +252,9 @@ fn read_report(p: &Path) -> Result<Report> {
     Ok(Report::from_json(&p.display().to_string(), &text)?)
 }
 
+/// Suite files above this size are refused before they are read.
+const MAX_SUITE_BYTES: u64 = 16 << 20;
+
 fn load_suite(path: Option<&Path>) -> Result<Suite> {
     Ok(match path {
         None => Suite::from_yaml(
@@ -259,6 +262,15 @@ fn load_suite(path: Option<&Path>) -> Result<Suite> {
             airisk_redteam::DEFAULT_SUITE,
         )?,
         Some(p) => {
+            let size = std::fs::metadata(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .len();
+            if size > MAX_SUITE_BYTES {
+                bail!(
+                    "{}: {size} bytes; suite files are limited to {MAX_SUITE_BYTES} bytes",
+                    p.display()
+                );
+            }
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             Suite::from_yaml(&p.display().to_string(), &text)?
