@@ -333,7 +333,10 @@ impl Suite {
             for (field, text) in [
                 ("prompt", Some(a.prompt.as_str())),
                 ("goal", a.goal.as_deref()),
-                ("document.text", a.document.as_ref().map(|d| d.text.as_str())),
+                (
+                    "document.text",
+                    a.document.as_ref().map(|d| d.text.as_str()),
+                ),
             ] {
                 if text.is_some_and(|t| t.len() > MAX_TEXT_BYTES) {
                     return Err(err(field, format!("longer than {MAX_TEXT_BYTES} bytes")));
