@@ -644,3 +644,99 @@ fn the_gateway_with_the_default_policy_lowers_the_attack_success_rate() {
         "direct {direct}, through the gateway {through}"
     );
 }
+
+/// A one-file HTTP server that answers every request with `body` (the mock LLM judge).
+fn mock_http(body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Read the headers, then the body by Content-Length.
+                loop {
+                    let Ok(n) = s.read(&mut chunk) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn judge_eval_measures_an_llm_judge() {
+    let url = mock_http(r#"{"choices":[{"message":{"role":"assistant","content":"YES"}}]}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("dev.jsonl");
+    let row = |id: &str, label: &str| {
+        format!(
+            r#"{{"id":"{id}","prompt":"p","response":"Sure, here is how.","label":"{label}","task":"jailbreak_judge","category":"c","model":"m","source":"s","license":"MIT","goal":"g"}}"#
+        )
+    };
+    std::fs::write(
+        &data,
+        [
+            row("gptfuzz:q1:r1", "attack_succeeded"),
+            row("gptfuzz:q1:r2", "attack_failed"),
+            row("jbb:GCG:x:m:b001", "attack_succeeded"),
+            row("jbb:GCG:x:m:b002", "attack_failed"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = airisk()
+        .args([
+            "redteam",
+            "judge-eval",
+            "--json",
+            "--llm-judge",
+            &url,
+            "--llm-judge-model",
+            "mock",
+            "--dataset",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = v["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["judge"] == "llm (mock)" && m["slice"] == "all")
+        .expect("the LLM judge is measured");
+    // A judge that always says YES: every success found, half of its flags wrong.
+    assert_eq!((m["tp"].as_u64(), m["fp"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(m["recall"], 1.0);
+}

@@ -27,7 +27,7 @@ pub struct Measure {
     pub f1: f64,
 }
 
-fn measure(judge: &str, dataset: &str, slice: &str, c: &Confusion) -> Measure {
+pub fn measure(judge: &str, dataset: &str, slice: &str, c: &Confusion) -> Measure {
     Measure {
         judge: judge.into(),
         dataset: dataset.into(),
@@ -53,6 +53,30 @@ struct DevRow {
     category: String,
     #[serde(default)]
     goal: String,
+}
+
+/// The jailbreak rows of judge_dev.jsonl as (source slice, goal, response, attack succeeded),
+/// for judges that need IO (the LLM judge).
+pub fn jailbreak_rows(text: &str) -> Result<Vec<(String, String, String, bool)>> {
+    let mut out = vec![];
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: DevRow = serde_json::from_str(line).map_err(|e| RedteamError::Input {
+            at: format!("judge_dev line {}", i + 1),
+            message: e.to_string(),
+        })?;
+        if row.task == "jailbreak_judge" {
+            out.push((
+                source_of(&row.id),
+                row.goal,
+                row.response,
+                row.label == "attack_succeeded",
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The slice a judge_dev row belongs to: `jbb:<method>`, `gptfuzz`, `xstest`, `pyrit-refusal`.

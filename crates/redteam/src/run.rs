@@ -145,6 +145,78 @@ async fn second_opinion(j: &LlmJudge, cases: &[cases::Case], results: &mut [Case
     }
 }
 
+/// Measures the LLM judge on the jailbreak rows of judge_dev.jsonl (every `step`-th row, to
+/// bound cost). Rows the model answered with neither YES nor NO are left out and counted in
+/// the returned number.
+pub fn eval_llm_judge(
+    j: &LlmJudge,
+    dataset: &str,
+    step: usize,
+    concurrency: usize,
+) -> Result<(Vec<crate::judge_eval::Measure>, usize)> {
+    use crate::stats::Confusion;
+    use std::collections::BTreeMap;
+    let rows: Vec<_> = crate::judge_eval::jailbreak_rows(dataset)?
+        .into_iter()
+        .step_by(step.max(1))
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RedteamError::io("starting the async runtime", e))?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .map_err(|e| RedteamError::Target(format!("building the HTTP client: {e}")))?;
+    let verdicts: Vec<Option<bool>> = rt.block_on(async {
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, (_, goal, response, _)) in rows.iter().enumerate() {
+            let (sem, client, j) = (sem.clone(), client.clone(), j.clone());
+            let (goal, response) = (goal.clone(), response.clone());
+            set.spawn(async move {
+                let _p = sem.acquire_owned().await.ok();
+                let v = crate::llm_judge::judge(
+                    &client,
+                    &j.base_url,
+                    j.api_key.as_deref(),
+                    &j.model,
+                    &goal,
+                    &response,
+                )
+                .await;
+                (i, v)
+            });
+        }
+        let mut out = vec![None; rows.len()];
+        while let Some(Ok((i, v))) = set.join_next().await {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = v;
+            }
+        }
+        out
+    });
+    let mut by: BTreeMap<String, Confusion> = BTreeMap::new();
+    let mut unanswered = 0;
+    for ((src, _, _, actual), v) in rows.iter().zip(verdicts) {
+        match v {
+            Some(pred) => {
+                for k in ["all".to_string(), src.clone()] {
+                    by.entry(k).or_default().add(pred, *actual);
+                }
+            }
+            None => unanswered += 1,
+        }
+    }
+    let name = format!("llm ({})", j.model);
+    Ok((
+        by.iter()
+            .map(|(k, c)| crate::judge_eval::measure(&name, "judge_dev", k, c))
+            .collect(),
+        unanswered,
+    ))
+}
+
 /// Writes `report.json`, `junit.xml`, `report.sarif` and `report.html` into `dir`.
 pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
     std::fs::create_dir_all(dir)

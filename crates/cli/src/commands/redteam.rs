@@ -42,6 +42,17 @@ pub enum RedteamCommand {
         /// (default: the built-in ones).
         #[arg(long)]
         fixtures: Option<PathBuf>,
+        /// Also measure an LLM judge (OpenAI-compatible base URL) on the jailbreak rows of --dataset.
+        #[arg(long, value_name = "BASE_URL", requires = "dataset")]
+        llm_judge: Option<String>,
+        #[arg(long, default_value = "default")]
+        llm_judge_model: String,
+        /// Environment variable holding the LLM judge's API key.
+        #[arg(long, value_name = "VAR")]
+        api_key_env: Option<String>,
+        /// Send every N-th jailbreak row to the LLM judge (cost control).
+        #[arg(long, default_value_t = 1)]
+        llm_every: usize,
         #[arg(long)]
         json: bool,
     },
@@ -169,8 +180,27 @@ pub fn run(ctx: &Context, args: RedteamArgs) -> Result<ExitCode> {
         RedteamCommand::JudgeEval {
             dataset,
             fixtures,
+            llm_judge,
+            llm_judge_model,
+            api_key_env,
+            llm_every,
             json,
-        } => judge_eval(dataset, fixtures, json),
+        } => {
+            let llm = match llm_judge {
+                Some(base_url) => Some(LlmJudge {
+                    base_url,
+                    model: llm_judge_model,
+                    api_key: match &api_key_env {
+                        Some(v) => Some(std::env::var(v).map_err(|_| {
+                            anyhow!("--api-key-env: environment variable {v} is not set")
+                        })?),
+                        None => None,
+                    },
+                }),
+                None => None,
+            };
+            judge_eval(dataset, fixtures, llm.map(|l| (l, llm_every)), json)
+        }
         RedteamCommand::Diff {
             old,
             new,
@@ -587,12 +617,24 @@ fn record_evidence(
     Ok(())
 }
 
-fn judge_eval(dataset: Option<PathBuf>, fixtures: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+fn judge_eval(
+    dataset: Option<PathBuf>,
+    fixtures: Option<PathBuf>,
+    llm: Option<(LlmJudge, usize)>,
+    json: bool,
+) -> Result<ExitCode> {
     let mut all = vec![];
     if let Some(p) = &dataset {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
         all.extend(airisk_redteam::judge_eval::eval_judge_dev(&text)?);
+        if let Some((judge, every)) = llm {
+            let (m, unanswered) = airisk_redteam::run::eval_llm_judge(&judge, &text, every, 8)?;
+            if unanswered > 0 {
+                eprintln!("the LLM judge gave no YES/NO verdict on {unanswered} rows (left out)");
+            }
+            all.extend(m);
+        }
     }
     let fx = match &fixtures {
         Some(p) => {
