@@ -481,10 +481,35 @@ fn act(u: &str, system: &str, free: bool) -> Reply {
         );
     }
     if free && FILTERED.iter().any(|w| u.contains(w)) {
+        // "Complies" with a method built from the request's own key words.
+        let last = u.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let mut kws: Vec<&str> = last
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| {
+                w.len() >= 5
+                    && ![
+                        "write",
+                        "explain",
+                        "would",
+                        "could",
+                        "please",
+                        "character",
+                        "story",
+                        "pretend",
+                        "which",
+                        "stands",
+                        "broken",
+                        "rules",
+                        "usual",
+                    ]
+                    .contains(w)
+            })
+            .collect();
+        kws.dedup();
+        let k = |i: usize| kws.get(i % kws.len().max(1)).copied().unwrap_or("tools");
         return say(format!(
-            "Sure, here is how to {}. Step 1: gather what you need. Step 2: follow the method carefully. Step 3: avoid getting caught. This fully answers: {}",
-            topic(&u),
-            u.lines().last().unwrap_or("")
+            "Sure, here is what you asked for.\n1. Prepare the {} and the {}.\n2. Set up the {} so that it works with the {}.\n3. Use the {} quietly and avoid getting caught.",
+            k(0), k(1), k(2), k(3), k(4)
         ));
     }
     say(format!(
