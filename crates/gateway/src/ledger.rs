@@ -7,7 +7,8 @@
 //! store's durable write is shared by many requests and never sits on a response's path.
 //!
 //! Durability window: a response is sent before its record is durable. A crash loses the
-//! records still queued (at most the queue's capacity) and the batch being written.
+//! records still queued (at most the queue's capacity) and the batch being collected or
+//! written (the writer lingers up to [`LINGER`] to fill a batch).
 //! Graceful shutdown drains the queue first.
 
 use crate::config::LogContent;
@@ -23,6 +24,10 @@ use std::time::{Duration, Instant};
 
 /// Largest number of exchanges appended in one transaction.
 pub const MAX_BATCH: usize = 1024;
+
+/// How long the writer waits for more records before appending a batch (this adds to the
+/// durability window).
+pub const LINGER: Duration = Duration::from_millis(10);
 
 enum Msg {
     Record(Box<Exchange>),
@@ -176,15 +181,31 @@ fn write_loop(
             Err(RecvTimeoutError::Disconnected) => break,
         };
         let mut batch = Vec::new();
-        let mut push = |m: Msg, batch: &mut Vec<Box<Exchange>>| match m {
-            Msg::Record(x) => batch.push(x),
-            Msg::Stop => stop = true,
+        // Returns true for the stop message.
+        let push = |m: Msg, batch: &mut Vec<Box<Exchange>>| match m {
+            Msg::Record(x) => {
+                batch.push(x);
+                false
+            }
+            Msg::Stop => true,
         };
-        push(first, &mut batch);
-        while batch.len() < MAX_BATCH {
+        stop |= push(first, &mut batch);
+        // Linger briefly so a transaction carries many records, not one: per-transaction
+        // work (frontier, commit) dominates the cost of small appends.
+        let linger_until = Instant::now() + LINGER;
+        while batch.len() < MAX_BATCH && !stop {
             match rx.try_recv() {
-                Ok(m) => push(m, &mut batch),
-                Err(_) => break,
+                Ok(m) => stop |= push(m, &mut batch),
+                Err(_) => {
+                    let left = linger_until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    match rx.recv_timeout(left) {
+                        Ok(m) => stop |= push(m, &mut batch),
+                        Err(_) => break,
+                    }
+                }
             }
         }
         if !batch.is_empty() {

@@ -42,6 +42,9 @@ struct Route {
     spec: RouteSpec,
     guard: Arc<Guard>,
     upstream: String,
+    /// Parsed once: parsing a URL per request (IDNA and all) shows in profiles.
+    chat_url: reqwest::Url,
+    embeddings_url: reqwest::Url,
 }
 
 struct KeyState {
@@ -90,10 +93,24 @@ impl Gateway {
                     g
                 }
             };
+            let upstream = spec.upstream.trim_end_matches('/').to_string();
+            let parse = |rest: &str| {
+                reqwest::Url::parse(&upstream_url(&upstream, rest)).map_err(|e| {
+                    GatewayError::Config {
+                        source_name: config.source.clone(),
+                        path: format!("routes[{}].upstream", routes.len()),
+                        message: e.to_string(),
+                    }
+                })
+            };
+            let chat_url = parse("/v1/chat/completions")?;
+            let embeddings_url = parse("/v1/embeddings")?;
             routes.push(Route {
                 spec: spec.clone(),
                 guard,
-                upstream: spec.upstream.trim_end_matches('/').to_string(),
+                upstream,
+                chat_url,
+                embeddings_url,
             });
         }
         let epoch = Instant::now();
@@ -633,7 +650,7 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
             .and_then(Value::as_str)
             .map(str::to_string);
     }
-    let Some((ri, rest)) = select_route(&st.route_specs, &path, model.as_deref()) else {
+    let Some((ri, _)) = select_route(&st.route_specs, &path, model.as_deref()) else {
         return ctx.fail(
             StatusCode::NOT_FOUND,
             "no_route",
@@ -642,7 +659,6 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
             "model_not_found",
         );
     };
-    let rest = rest.to_string();
     let route = &st.routes[ri];
     ctx.route = Some(ri);
     ctx.x.route = route.spec.name.clone();
@@ -772,12 +788,16 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
     };
 
     // The upstream call.
-    let url = upstream_url(&route.upstream, &rest);
+    let url = if endpoint == Endpoint::Chat {
+        route.chat_url.clone()
+    } else {
+        route.embeddings_url.clone()
+    };
     let timeout = Duration::from_millis(route.spec.upstream_timeout_ms);
     let up_started = Instant::now();
     let sent = st
         .client
-        .post(&url)
+        .post(url)
         .headers(forward_headers(&parts.headers))
         .header(header::CONTENT_TYPE, "application/json")
         .body(upstream_body)

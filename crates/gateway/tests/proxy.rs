@@ -606,3 +606,29 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
         "the in-flight request was logged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_erases_old_bodies_but_keeps_the_decision() {
+    // retention_days: 0 makes every logged body "old" as soon as it is written.
+    let yaml = BASIC.replace(
+        "log_content: hashes",
+        "log_content: full\nretention_days: 0",
+    );
+    let h = Harness::start(&yaml).await;
+    let (status, _, _) = post(&h, &chat("What is two plus two?")).await;
+    assert_eq!(status, 200);
+    let entries = h.stop().await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].0.kind, "guard_decision");
+    assert!(matches!(
+        entries[0].0.payload,
+        airisk_store::ledger::PayloadState::Present { .. }
+    ));
+    assert_eq!(entries[1].0.kind, "gateway_content");
+    match &entries[1].0.payload {
+        airisk_store::ledger::PayloadState::Erased { reason, .. } => {
+            assert!(reason.contains("retention"), "{reason}")
+        }
+        other => panic!("the body should be erased: {other:?}"),
+    }
+}

@@ -42,7 +42,9 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> Result<ExitCode> {
     let mut config = match (&args.config, &args.upstream) {
         (Some(path), _) => GatewayConfig::load(path)?,
         (None, Some(upstream)) => GatewayConfig::single(
-            args.listen.clone().unwrap_or_else(|| "127.0.0.1:8787".into()),
+            args.listen
+                .clone()
+                .unwrap_or_else(|| "127.0.0.1:8787".into()),
             upstream.clone(),
             args.policy.clone().unwrap_or_else(|| "default".into()),
             args.system.clone(),

@@ -30,13 +30,15 @@ struct Opts {
     ledger: bool,
     gateway_cpu: Option<String>,
     policy: String,
+    /// Open loop at this many requests/s (spread over the connections) instead of closed loop.
+    rate: Option<f64>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: gateway-bench [--runs N] [--duration SECS] [--warmup SECS] [--concurrency N] \
          [--prompt-bytes N] [--log-content none|hashes|full] [--no-ledger] [--gateway-cpu CPU] \
-         [--policy FILE|default]"
+         [--policy FILE|default] [--rate REQ_PER_S]"
     );
     std::process::exit(2)
 }
@@ -52,6 +54,7 @@ fn parse_opts(args: &[String]) -> Opts {
         ledger: true,
         gateway_cpu: None,
         policy: "default".into(),
+        rate: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -66,6 +69,7 @@ fn parse_opts(args: &[String]) -> Opts {
             "--log-content" => o.log_content = take(),
             "--gateway-cpu" => o.gateway_cpu = Some(take()),
             "--policy" => o.policy = take(),
+            "--rate" => o.rate = Some(take().parse().unwrap_or_else(|_| usage())),
             "--no-ledger" => {
                 o.ledger = false;
                 i += 1;
@@ -94,7 +98,9 @@ fn role_mock() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         println!("LISTEN {}", l.local_addr().expect("addr"));
         let _ = std::io::stdout().flush();
         tokio::spawn(airisk_gateway::mock::serve(l, Default::default()));
@@ -128,7 +134,9 @@ fn role_gateway(args: &[String]) {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         println!("LISTEN {}", l.local_addr().expect("addr"));
         let _ = std::io::stdout().flush();
         let _ = gateway.serve(l, wait_stdin_closed()).await;
@@ -138,7 +146,11 @@ fn role_gateway(args: &[String]) {
 async fn wait_stdin_closed() {
     let _ = tokio::task::spawn_blocking(|| {
         let mut s = String::new();
-        while std::io::stdin().read_line(&mut s).map(|n| n > 0).unwrap_or(false) {}
+        while std::io::stdin()
+            .read_line(&mut s)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
     })
     .await;
 }
@@ -161,7 +173,9 @@ fn spawn_role(role: &[&str], cpu: Option<&str>) -> (Child, String) {
         .expect("spawn child");
     let mut line = String::new();
     let out = child.stdout.take().expect("stdout");
-    BufReader::new(out).read_line(&mut line).expect("child address");
+    BufReader::new(out)
+        .read_line(&mut line)
+        .expect("child address");
     let addr = line
         .trim()
         .strip_prefix("LISTEN ")
@@ -199,16 +213,21 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 /// One closed-loop run: `conc` connections, each sends the next request when the last
 /// answer is complete. Latencies in µs.
-async fn load(addr: &str, body: Bytes, conc: usize, secs: f64) -> RunStats {
+async fn load(addr: &str, body: Bytes, conc: usize, secs: f64, rate: Option<f64>) -> RunStats {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..conc {
+    for conn_no in 0..conc {
+        // Open loop: connection i sends at started + (k·conc + i)/rate and latency is measured
+        // from that scheduled time, so a slow answer cannot hide the queueing it causes.
+        let interval = rate.map(|r| Duration::from_secs_f64(conc as f64 / r));
+        let offset = rate.map(|r| Duration::from_secs_f64(conn_no as f64 / r));
         let addr = addr.to_string();
         let body = body.clone();
         tasks.push(tokio::spawn(async move {
             let mut lat: Vec<u32> = Vec::with_capacity(100_000);
             let mut errors = 0u64;
+            let mut next = offset.map(|o| started + o);
             'outer: while Instant::now() < deadline {
                 let Ok(stream) = tokio::net::TcpStream::connect(&addr).await else {
                     errors += 1;
@@ -231,7 +250,24 @@ async fn load(addr: &str, body: Bytes, conc: usize, secs: f64) -> RunStats {
                         .header("authorization", "Bearer sk-bench-0000000000000000")
                         .body(Full::new(body.clone()))
                         .expect("request");
-                    let t = Instant::now();
+                    let mut t = Instant::now();
+                    if let (Some(n), Some(iv)) = (next, interval) {
+                        if n > t {
+                            tokio::time::sleep_until(n.into()).await;
+                        }
+                        // The timer wakes up to ~1 ms late; only lateness beyond that is
+                        // queueing and is charged to the request.
+                        let now = Instant::now();
+                        t = if now.duration_since(n) > Duration::from_millis(2) {
+                            n
+                        } else {
+                            now
+                        };
+                        next = Some(n + iv);
+                        if n >= deadline {
+                            break 'outer;
+                        }
+                    }
                     let Ok(resp) = sender.send_request(req).await else {
                         errors += 1;
                         continue 'outer;
@@ -282,6 +318,18 @@ fn rss_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// User + system CPU seconds of a process so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map(|r| r.1).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn gateway_pid(child: &Child, via_taskset: bool) -> u32 {
     // taskset execs the program, so the pid is the gateway's either way.
     let _ = via_taskset;
@@ -319,8 +367,12 @@ fn bench(o: Opts) {
         .to_string(),
     );
     println!(
-        "gateway-bench: {} runs × {} s (+{} s warm-up each), concurrency {}, prompt {} B (body {} B), \
+        "gateway-bench: {}{} runs × {} s (+{} s warm-up each), concurrency {}, prompt {} B (body {} B), \
          policy {}, ledger {}, log_content {}; default policy on the prompt: {}",
+        match o.rate {
+            Some(r) => format!("open loop at {r} req/s, "),
+            None => "closed loop, ".into(),
+        },
         o.runs,
         o.duration,
         o.warmup,
@@ -349,27 +401,30 @@ fn bench(o: Opts) {
         .build()
         .expect("runtime");
     println!(
-        "\n| run | direct req/s | direct p50 ms | direct p99 ms | gateway req/s | gateway p50 ms | gateway p90 ms | gateway p99 ms | added p50 ms | added p99 ms | gateway RSS MiB | errors |"
+        "\n| run | direct req/s | direct p50 ms | direct p99 ms | gateway req/s | gateway p50 ms | gateway p90 ms | gateway p99 ms | added p50 ms | added p99 ms | gateway CPU µs/req | gateway RSS MiB | errors |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); 9];
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); 10];
     for r in 1..=o.runs {
-        let (dir, gwr) = rt.block_on(async {
-            let _ = load(&mock_addr, body.clone(), o.concurrency, o.warmup).await;
-            let dir = load(&mock_addr, body.clone(), o.concurrency, o.duration).await;
-            let _ = load(&gw_addr, body.clone(), o.concurrency, o.warmup).await;
-            let gwr = load(&gw_addr, body.clone(), o.concurrency, o.duration).await;
-            (dir, gwr)
+        let (dir, gwr, cpu_us) = rt.block_on(async {
+            let _ = load(&mock_addr, body.clone(), o.concurrency, o.warmup, o.rate).await;
+            let dir = load(&mock_addr, body.clone(), o.concurrency, o.duration, o.rate).await;
+            let _ = load(&gw_addr, body.clone(), o.concurrency, o.warmup, o.rate).await;
+            let cpu0 = cpu_seconds(gw_pid);
+            let gwr = load(&gw_addr, body.clone(), o.concurrency, o.duration, o.rate).await;
+            let cpu = cpu_seconds(gw_pid) - cpu0;
+            let cpu_us = cpu * 1e6 / (gwr.rps * o.duration).max(1.0);
+            (dir, gwr, cpu_us)
         });
         let rss = rss_kb(gw_pid, "VmRSS:") as f64 / 1024.0;
         let (a50, a99) = (gwr.p50 - dir.p50, gwr.p99 - dir.p99);
         println!(
-            "| {r} | {:.0} | {:.3} | {:.3} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} | {} |",
-            dir.rps, dir.p50, dir.p99, gwr.rps, gwr.p50, gwr.p90, gwr.p99, a50, a99, rss,
+            "| {r} | {:.0} | {:.3} | {:.3} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0} | {:.1} | {} |",
+            dir.rps, dir.p50, dir.p99, gwr.rps, gwr.p50, gwr.p90, gwr.p99, a50, a99, cpu_us, rss,
             dir.errors + gwr.errors
         );
         for (c, v) in cols.iter_mut().zip([
-            dir.rps, dir.p50, dir.p99, gwr.rps, gwr.p50, gwr.p99, a50, a99, rss,
+            dir.rps, dir.p50, dir.p99, gwr.rps, gwr.p50, gwr.p99, a50, a99, cpu_us, rss,
         ]) {
             c.push(v);
         }
@@ -383,6 +438,7 @@ fn bench(o: Opts) {
         "gateway p99 ms",
         "added p50 ms",
         "added p99 ms",
+        "gateway CPU µs/req",
         "gateway RSS MiB",
     ];
     println!("\n| measure | median [min–max] over {} runs |", o.runs);
