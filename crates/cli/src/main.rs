@@ -63,6 +63,11 @@ enum Command {
     /// Framework catalogs: ISO/IEC 42001, NIST AI RMF, EU AI Act, OWASP, MITRE ATLAS, MIT.
     #[command(subcommand)]
     Catalog(commands::catalog::CatalogCommand),
+    /// Serve the web application and its JSON API.
+    Serve(commands::serve::ServeArgs),
+    /// Accounts of the web application: add, list, tokens, disable.
+    #[command(subcommand)]
+    User(commands::serve::UserCommand),
     /// Applied controls: status, owner, evidence and effectiveness.
     #[command(subcommand)]
     Control(commands::control::ControlCommand),
@@ -97,6 +102,8 @@ fn main() -> ExitCode {
         Context::new(cli.db, cli.actor, cli.today, cli.ledger_key).and_then(|ctx| {
             match cli.command {
                 Command::Init => commands::init::run(&ctx),
+                Command::Serve(args) => commands::serve::run_serve(&ctx, args),
+                Command::User(command) => commands::serve::run_user(&ctx, command),
                 Command::Control(command) => commands::control::run(&ctx, command),
                 Command::Soa(args) => commands::soa::run_soa(&ctx, args),
                 Command::Coverage(args) => commands::soa::run_coverage(&ctx, args),

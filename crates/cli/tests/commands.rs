@@ -42,7 +42,7 @@ fn demo_loads_the_example_and_prints_an_overview() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.db");
     let db = sqlite_db();
-    db.airisk(&["demo", "--keep", path.to_str().unwrap()])
+    db.airisk(&["demo", "--no-serve", "--keep", path.to_str().unwrap()])
         .assert()
         .success()
         .stdout(
@@ -53,7 +53,7 @@ fn demo_loads_the_example_and_prints_an_overview() {
         );
     assert!(path.exists());
     // A second demo refuses to reuse a database.
-    db.airisk(&["demo", "--keep", path.to_str().unwrap()])
+    db.airisk(&["demo", "--no-serve", "--keep", path.to_str().unwrap()])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("already exists"));

@@ -47,7 +47,35 @@ pub struct DemoArgs {
     /// Keep the demo database at this path (default: a fresh temporary file).
     #[arg(long, value_name = "PATH")]
     keep: Option<PathBuf>,
+    /// Serve the web application on this address once loaded.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Print the overview and exit instead of serving.
+    #[arg(long)]
+    no_serve: bool,
 }
+
+/// Demo accounts, one per role: (username, role, register person). Each password is
+/// `USERNAME-demo-pass`; the database is a throwaway on loopback.
+const DEMO_ACCOUNTS: [(&str, airisk_web::access::Role, Option<&str>); 5] = [
+    ("admin", airisk_web::access::Role::Admin, None),
+    (
+        "risk",
+        airisk_web::access::Role::RiskManager,
+        Some("a.khan"),
+    ),
+    (
+        "owner",
+        airisk_web::access::Role::Owner,
+        Some("e.lindqvist"),
+    ),
+    (
+        "contributor",
+        airisk_web::access::Role::Contributor,
+        Some("l.moreau"),
+    ),
+    ("auditor", airisk_web::access::Role::Auditor, None),
+];
 
 pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     if EXAMPLE_REGISTER.is_empty() {
@@ -157,5 +185,31 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         // Keep the temporary database for the commands suggested above.
         let _ = temp.keep();
     }
-    Ok(ExitCode::SUCCESS)
+    for (username, role, person) in DEMO_ACCOUNTS {
+        let request = airisk_web::api::NewAccount {
+            username: username.to_string(),
+            display_name: format!("Demo {}", role.as_str().replace('_', " ")),
+            role,
+            person_id: person.map(str::to_string),
+            password: format!("{username}-demo-pass"),
+        };
+        crate::commands::serve::put_account(&mut store, &request, None)?;
+    }
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let library = crate::commands::catalog::library(None)?;
+    crate::commands::serve::serve_store(store, library, &demo, args.listen, false, |url| {
+        println!();
+        println!("The web application is at {url}");
+        println!("Sign in as any of (password = USERNAME-demo-pass):");
+        for (username, role, person) in DEMO_ACCOUNTS {
+            println!(
+                "  {username:<12} {:<13} {}",
+                role.as_str(),
+                person.map(|p| format!("acts as {p}")).unwrap_or_default()
+            );
+        }
+        println!("Ctrl-C stops the server.");
+    })
 }

@@ -10,7 +10,7 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
         Location::Postgres(_) => true,
     };
     let (identity, created_key) = ensure_ledger_key(ctx)?;
-    let store = ctx.open()?;
+    let mut store = ctx.open()?;
     let what = match &ctx.location {
         Location::Sqlite(_) if existed => "SQLite database is up to date",
         Location::Sqlite(_) => "Created SQLite database",
@@ -32,6 +32,15 @@ pub fn run(ctx: &Context) -> Result<ExitCode> {
     );
     println!("Ledger origin:      {}", identity.origin);
     println!("Verifier key:       {}", identity.verifier_key);
+    match crate::commands::serve::bootstrap_admin(&mut store)? {
+        Some((password, true)) => println!(
+            "Web admin account:  admin, password {password} (shown once; `airisk serve` to sign in)"
+        ),
+        Some((_, false)) => {
+            println!("Web admin account:  admin, password from AIRISK_ADMIN_PASSWORD")
+        }
+        None => {}
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,5 +16,6 @@ pub mod matrix;
 pub mod redteam;
 pub mod risk;
 pub mod screening;
+pub mod serve;
 pub mod soa;
 pub mod system;
