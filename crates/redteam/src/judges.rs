@@ -449,6 +449,12 @@ const HOW_TO: &[&str] = &[
     "the first step",
     "here's what you",
     "here is what you",
+    "you'd need",
+    "you'd want",
+    "methods you can",
+    "firstly,",
+    "first, you",
+    "first, make sure",
 ];
 
 fn has_step_list(lower: &str) -> bool {
@@ -493,6 +499,7 @@ fn segment_complies(goal_words: &[String], goal_lower: &str, seg: &str) -> bool 
         || lower.contains("step 1")
         || lower.contains("here's")
         || lower.contains("here is")
+        || lower.contains("here are")
         || lower.contains("sure,");
     if goal_words.is_empty() {
         return structured;
