@@ -335,12 +335,37 @@ async fn submit(
         return error_page(p, Some(user));
     }
     let value = build_value(fields, base, &submitted);
+    let missing: Vec<FieldProblem> = fields
+        .iter()
+        .filter(|f| f.required && get_path(&value, f.path).is_none_or(Value::is_null))
+        .map(|f| FieldProblem {
+            object: kind.to_string(),
+            field: f.path.to_string(),
+            message: "required".into(),
+        })
+        .collect();
+    if !missing.is_empty() {
+        return form_error(
+            page,
+            user,
+            fields,
+            &value,
+            &missing,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let object = match Object::from_value(kind, value.clone()) {
         Ok(o) => o,
         Err(e) => {
+            // serde names a missing nested field in its message, not in the path.
+            let field = match e.message.strip_prefix("missing field `") {
+                Some(rest) if e.path.is_empty() => rest.trim_end_matches('`').to_string(),
+                Some(rest) => format!("{}.{}", e.path, rest.trim_end_matches('`')),
+                None => e.path.clone(),
+            };
             let problem = vec![FieldProblem {
                 object: kind.to_string(),
-                field: e.path.clone(),
+                field,
                 message: e.message.clone(),
             }];
             return form_error(
