@@ -740,3 +740,55 @@ fn judge_eval_measures_an_llm_judge() {
     assert_eq!((m["tp"].as_u64(), m["fp"].as_u64()), (Some(2), Some(2)));
     assert_eq!(m["recall"], 1.0);
 }
+
+#[test]
+fn category_filter_runs_a_subset_and_gates_without_data_fail() {
+    let out = airisk()
+        .args([
+            "redteam",
+            "run",
+            "--target",
+            "demo",
+            "--category",
+            "benign",
+            "--json",
+            "--gate",
+            "over_refusal<=1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["asr"]["n"], 0);
+    assert_eq!(r["over_refusal"]["n"], 12);
+    // No attack ran, so an ASR gate has no data and fails.
+    airisk()
+        .args([
+            "redteam",
+            "run",
+            "--target",
+            "demo",
+            "--category",
+            "benign",
+            "--gate",
+            "asr<=1",
+        ])
+        .assert()
+        .code(3)
+        .stdout(predicates::str::contains("no data"));
+    airisk()
+        .args([
+            "redteam",
+            "run",
+            "--target",
+            "demo",
+            "--category",
+            "nonsense",
+        ])
+        .assert()
+        .code(1);
+}

@@ -446,6 +446,69 @@ pub fn xml(s: &str) -> String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_has_no_markup(text in "\\PC{0,200}") {
+            let e = xml(&text);
+            proptest::prop_assert!(!e.contains(['<', '>', '"', '\'']));
+            // Every '&' starts one of the entities we write.
+            for (i, _) in e.match_indices('&') {
+                let rest = &e[i..];
+                proptest::prop_assert!(["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].iter().any(|x| rest.starts_with(x)));
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_strings_stay_inert_in_every_format() {
+        let evil = "</td><script>alert(1)</script>\"'&\u{1}]]>";
+        let case = crate::cases::Case {
+            id: format!("a/{evil}"),
+            attack_id: evil.into(),
+            category: Category::Jailbreak,
+            converter: evil.into(),
+            maps_to: vec![evil.into()],
+            goal: None,
+            judges: vec![],
+            prompt: evil.into(),
+            document: None,
+        };
+        let obs = crate::cases::Observed {
+            content: evil.into(),
+            ..Default::default()
+        };
+        let v = crate::cases::Verdict {
+            success: true,
+            fired: vec![evil.into()],
+            refused: false,
+        };
+        let r = Report::build(
+            RunInfo {
+                suite: evil.into(),
+                suite_version: evil.into(),
+                target: evil.into(),
+                seed: 1,
+                started_at: evil.into(),
+                elapsed_ms: 1,
+            },
+            vec![
+                CaseResult::judged(&case, &obs, &v, 1, 1),
+                CaseResult::failed(&case, evil.into(), 1, 1),
+            ],
+        );
+        for out in [r.to_html(), r.to_junit()] {
+            assert!(
+                !out.contains("<script") && !out.contains("</td><script"),
+                "{out}"
+            );
+            assert!(!out.contains('\u{1}'));
+        }
+        let sarif: serde_json::Value = serde_json::from_str(&r.to_sarif()).unwrap();
+        assert_eq!(sarif["version"], "2.1.0");
+        let back = Report::from_json("r", &r.to_json()).unwrap();
+        assert_eq!(back, r);
+    }
+
     #[test]
     fn escaping() {
         assert_eq!(

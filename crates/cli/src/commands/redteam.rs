@@ -87,6 +87,9 @@ pub struct RunArgs {
     /// Converter chains instead of the suite's, comma-separated: `none,base64,rot13+prefix_injection`.
     #[arg(long, value_delimiter = ',')]
     converters: Option<Vec<String>>,
+    /// Run only these categories (comma-separated, e.g. prompt_injection,benign).
+    #[arg(long, value_delimiter = ',')]
+    category: Vec<String>,
     /// Seed for the converters (same seed, same cases).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -403,6 +406,22 @@ fn parse_target(a: &RunArgs) -> Result<TargetSpec> {
 fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
     let mut suite = load_suite(a.suite.as_deref())?;
     check_refs(&suite)?;
+    if !a.category.is_empty() {
+        for c in &a.category {
+            if airisk_redteam::suite::Category::parse(c).is_none() {
+                bail!("--category {c}: unknown category");
+            }
+        }
+        suite
+            .attacks
+            .retain(|at| a.category.iter().any(|c| c == at.category.as_str()));
+        if suite.attacks.is_empty() {
+            bail!(
+                "--category: the suite has no attack in {}",
+                a.category.join(", ")
+            );
+        }
+    }
     if let Some(p) = &a.system_prompt {
         suite.target.system_prompt =
             Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?);
