@@ -234,7 +234,7 @@ pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
     Ok(())
 }
 
-/// Serves the demo app until the process ends; `on_ready` receives the bound address.
+/// Serves the demo app until Ctrl-C or SIGTERM; `on_ready` receives the bound address.
 pub fn serve_demo(addr: &str, on_ready: impl FnOnce(std::net::SocketAddr)) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -243,9 +243,21 @@ pub fn serve_demo(addr: &str, on_ready: impl FnOnce(std::net::SocketAddr)) -> Re
     rt.block_on(async {
         let (local, server) = crate::demo::bind(addr).await?;
         on_ready(local);
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
         tokio::select! {
             r = server => r.map_err(|e| RedteamError::io("serving the demo app", e)),
             _ = tokio::signal::ctrl_c() => Ok(()),
+            _ = terminate => Ok(()),
         }
     })
 }
