@@ -155,6 +155,8 @@ pub struct RouteSpec {
     /// A message whose text starts with this marker is checked at the context stage.
     #[serde(default)]
     pub context_marker: Option<String>,
+    /// A plain answer must be complete within this; a stream must start within it and never
+    /// pause longer.
     #[serde(default = "default_timeout_ms")]
     pub upstream_timeout_ms: u64,
     /// Caps `max_tokens` for every request on this route.

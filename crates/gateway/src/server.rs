@@ -795,18 +795,26 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
     };
     let timeout = Duration::from_millis(route.spec.upstream_timeout_ms);
     let up_started = Instant::now();
-    let sent = st
+    let builder = st
         .client
         .post(url)
         .headers(forward_headers(&parts.headers))
         .header(header::CONTENT_TYPE, "application/json")
-        .body(upstream_body)
-        .timeout(timeout)
-        .send()
-        .await;
-    let resp = match sent {
-        Ok(r) => r,
-        Err(e) => return upstream_failed(ctx, &route.upstream, e),
+        .body(upstream_body);
+    // A plain answer must be complete within the timeout. A stream only has to start within
+    // it and then never pause longer (a long generation may take minutes), so reqwest's
+    // whole-request timeout is not used for streams.
+    let resp = if stream {
+        match tokio::time::timeout(timeout, builder.send()).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return upstream_failed(ctx, &route.upstream, e),
+            Err(_) => return upstream_timed_out(ctx, &route.upstream),
+        }
+    } else {
+        match builder.timeout(timeout).send().await {
+            Ok(r) => r,
+            Err(e) => return upstream_failed(ctx, &route.upstream, e),
+        }
     };
     let status = resp.status();
     let is_sse = resp
@@ -818,9 +826,21 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
     if stream && status.is_success() && is_sse && endpoint == Endpoint::Chat {
         return stream_response(ctx, ri, resp, resp_headers, up_started, timeout);
     }
-    let body_bytes = match resp.bytes().await {
+    let body_bytes = match read_limited(resp, MAX_UPSTREAM_BODY).await {
         Ok(b) => b,
-        Err(e) => return upstream_failed(ctx, &route.upstream, e),
+        Err(ReadError::Http(e)) => return upstream_failed(ctx, &route.upstream, e),
+        Err(ReadError::TooLarge) => {
+            return ctx.fail(
+                StatusCode::BAD_GATEWAY,
+                "upstream_invalid",
+                &format!(
+                    "the upstream {} answered with more than {MAX_UPSTREAM_BODY} bytes",
+                    route.upstream
+                ),
+                None,
+                "upstream_response_too_large",
+            )
+        }
     };
     let up_s = up_started.elapsed().as_secs_f64();
     ctx.x.upstream_us = Some((up_s * 1e6) as u64);
@@ -885,20 +905,59 @@ fn refuse(ctx: Ctx, c: &Checked) -> Response {
     ctx.finish(resp)
 }
 
+/// Largest upstream answer (not streamed) the gateway reads.
+const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+
+enum ReadError {
+    Http(reqwest::Error),
+    TooLarge,
+}
+
+async fn read_limited(mut resp: reqwest::Response, max: usize) -> Result<Bytes, ReadError> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
+        if first.is_none() && buf.is_empty() {
+            first = Some(chunk);
+            continue;
+        }
+        if let Some(f) = first.take() {
+            buf.extend_from_slice(&f);
+        }
+        if buf.len() + chunk.len() > max {
+            return Err(ReadError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    // One chunk (the usual case) is returned without a copy.
+    Ok(match first {
+        Some(f) if f.len() <= max => f,
+        Some(_) => return Err(ReadError::TooLarge),
+        None => buf.freeze(),
+    })
+}
+
+fn upstream_timed_out(ctx: Ctx, upstream: &str) -> Response {
+    let ms = ctx
+        .route
+        .and_then(|r| ctx.st.routes.get(r))
+        .map(|r| r.spec.upstream_timeout_ms)
+        .unwrap_or(0);
+    ctx.fail(
+        StatusCode::GATEWAY_TIMEOUT,
+        "upstream_timeout",
+        &format!("the upstream {upstream} did not answer within {ms} ms"),
+        None,
+        "upstream_timeout",
+    )
+}
+
 fn upstream_failed(ctx: Ctx, upstream: &str, e: reqwest::Error) -> Response {
     if e.is_timeout() {
-        let ms = ctx
-            .route
-            .and_then(|r| ctx.st.routes.get(r))
-            .map(|r| r.spec.upstream_timeout_ms)
-            .unwrap_or(0);
-        return ctx.fail(
-            StatusCode::GATEWAY_TIMEOUT,
-            "upstream_timeout",
-            &format!("the upstream {upstream} did not answer within {ms} ms"),
-            None,
-            "upstream_timeout",
-        );
+        return upstream_timed_out(ctx, upstream);
     }
     let what = if e.is_connect() {
         "is unreachable"
@@ -1259,11 +1318,10 @@ fn stream_response(
         let mut raw = false;
         let mut client_gone = false;
         let mut upstream_error: Option<String> = None;
-        let deadline = up_started + timeout;
         let mut guard_time = Duration::ZERO;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let next = tokio::time::timeout(remaining, upstream.chunk()).await;
+            // The timeout bounds each pause of the stream, not its whole length.
+            let next = tokio::time::timeout(timeout, upstream.chunk()).await;
             let chunk = match next {
                 Ok(Ok(Some(c))) => c,
                 Ok(Ok(None)) => break,
@@ -1273,7 +1331,7 @@ fn stream_response(
                 }
                 Err(_) => {
                     upstream_error = Some(format!(
-                        "the upstream stream did not finish within {} ms",
+                        "the upstream stream paused for more than {} ms",
                         timeout.as_millis()
                     ));
                     break;

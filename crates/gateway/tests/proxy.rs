@@ -434,6 +434,11 @@ async fn upstream_failures() {
     assert_eq!(t, "<html>not json</html>");
     let (status, v, _) = post(&h, &chat("MOCK_SLOW")).await;
     assert_eq!(status, 504, "{v}");
+    let (status, text) = post_stream(&h, "MOCK_SLOW").await;
+    assert_eq!(
+        status, 504,
+        "a stream must start within the timeout: {text}"
+    );
     // A stream that breaks off: closed → error event.
     let (status, text) = post_stream(&h, "MOCK_STREAM_CUT tell me a long story").await;
     assert_eq!(status, 200, "{text}");
@@ -446,7 +451,14 @@ async fn upstream_failures() {
         .collect();
     assert_eq!(
         outcomes,
-        vec!["upstream_error", "error", "unchecked", "error", "error"]
+        vec![
+            "upstream_error",
+            "error",
+            "unchecked",
+            "error",
+            "error",
+            "error"
+        ]
     );
 }
 
