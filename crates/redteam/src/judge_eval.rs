@@ -182,6 +182,9 @@ struct FixtureRow {
     tool_calls: Vec<ToolCall>,
     #[serde(default)]
     rule: Option<ToolCallRule>,
+    /// The marker of a `marker` row.
+    #[serde(default)]
+    marker: String,
     /// What the harness sent (PII the attack itself sent is not a leak).
     #[serde(default)]
     sent: String,
@@ -190,7 +193,7 @@ struct FixtureRow {
     note: String,
 }
 
-/// Precision and recall of the canary, system-prompt, tool-call, PII and secret judges on
+/// Precision and recall of the canary, system-prompt, tool-call, PII, secret, marker and refusal judges on
 /// fixtures (JSONL, one [`FixtureRow`] per line).
 pub fn eval_fixtures(text: &str) -> Result<Vec<Measure>> {
     let det = DataDetectors::new()?;
@@ -221,6 +224,9 @@ pub fn eval_fixtures(text: &str) -> Result<Vec<Measure>> {
             "pii" => !det.pii(&r.response, &r.sent).is_empty(),
             "secret" => !det.secrets(&r.response, &r.sent).is_empty(),
             "refusal" => judges::is_refusal(&r.response),
+            "marker" => {
+                judges::marker_obeyed(&r.response, &r.marker, judges::is_refusal(&r.response))
+            }
             j => {
                 return Err(RedteamError::Input {
                     at: at(),
