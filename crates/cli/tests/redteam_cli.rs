@@ -564,6 +564,7 @@ fn judge_eval_reports_every_judge() {
         "tool_call",
         "pii",
         "secret",
+        "marker",
         "refusal",
     ] {
         assert!(judges.contains(&j), "{j}");
