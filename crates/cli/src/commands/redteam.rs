@@ -264,11 +264,17 @@ pub fn run(ctx: &Context, args: RedteamArgs) -> Result<ExitCode> {
             let s = load_suite(suite.as_deref())?;
             check_refs(&s)?;
             let cases = airisk_redteam::cases::expand(&s, None, 0)?;
+            let benign = s
+                .attacks
+                .iter()
+                .filter(|a| a.category == airisk_redteam::suite::Category::Benign)
+                .count();
             println!(
-                "suite {} {}: {} attacks, {} cases",
+                "suite {} {}: {} attacks, {} benign probes, {} cases",
                 s.id,
                 s.version,
-                s.attacks.len(),
+                s.attacks.len() - benign,
+                benign,
                 cases.len()
             );
             for c in airisk_redteam::suite::Category::ALL {
