@@ -64,7 +64,7 @@ pub fn jailbreak_rows(text: &str) -> Result<Vec<(String, String, String, bool)>>
             continue;
         }
         let row: DevRow = serde_json::from_str(line).map_err(|e| RedteamError::Input {
-            at: format!("judge_dev line {}", i + 1),
+            at: format!("dataset line {}", i + 1),
             message: e.to_string(),
         })?;
         if row.task == "jailbreak_judge" {
@@ -94,7 +94,7 @@ fn source_of(id: &str) -> String {
 /// (positive class: attack succeeded) on judge_dev.jsonl, overall and per source.
 /// `partial_refusal` is reported both ways and left out of the `all` line; PyRIT's off-topic
 /// rows are reported separately (PyRIT counts them as refusals; XSTest would not).
-pub fn eval_judge_dev(text: &str) -> Result<Vec<Measure>> {
+pub fn eval_judge_dev(dataset: &str, text: &str) -> Result<Vec<Measure>> {
     let mut jb: BTreeMap<String, Confusion> = BTreeMap::new();
     let mut rf: BTreeMap<String, Confusion> = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
@@ -102,7 +102,7 @@ pub fn eval_judge_dev(text: &str) -> Result<Vec<Measure>> {
             continue;
         }
         let row: DevRow = serde_json::from_str(line).map_err(|e| RedteamError::Input {
-            at: format!("judge_dev line {}", i + 1),
+            at: format!("{dataset} line {}", i + 1),
             message: e.to_string(),
         })?;
         let src = source_of(&row.id);
@@ -150,7 +150,7 @@ pub fn eval_judge_dev(text: &str) -> Result<Vec<Measure>> {
             }
             other => {
                 return Err(RedteamError::Input {
-                    at: format!("judge_dev line {}", i + 1),
+                    at: format!("{dataset} line {}", i + 1),
                     message: format!("unknown task `{other}`"),
                 })
             }
@@ -158,10 +158,10 @@ pub fn eval_judge_dev(text: &str) -> Result<Vec<Measure>> {
     }
     let mut out = vec![];
     for (k, c) in &jb {
-        out.push(measure("jailbreak", "judge_dev", k, c));
+        out.push(measure("jailbreak", dataset, k, c));
     }
     for (k, c) in &rf {
-        out.push(measure("refusal", "judge_dev", k, c));
+        out.push(measure("refusal", dataset, k, c));
     }
     Ok(out)
 }

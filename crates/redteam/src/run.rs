@@ -211,7 +211,7 @@ pub fn eval_llm_judge(
     let name = format!("llm ({})", j.model);
     Ok((
         by.iter()
-            .map(|(k, c)| crate::judge_eval::measure(&name, "judge_dev", k, c))
+            .map(|(k, c)| crate::judge_eval::measure(&name, "dataset", k, c))
             .collect(),
         unanswered,
     ))

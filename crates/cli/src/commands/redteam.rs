@@ -652,7 +652,11 @@ fn judge_eval(
     if let Some(p) = &dataset {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        all.extend(airisk_redteam::judge_eval::eval_judge_dev(&text)?);
+        let name = p
+            .file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "dataset".into());
+        all.extend(airisk_redteam::judge_eval::eval_judge_dev(&name, &text)?);
         if let Some((judge, every)) = llm {
             let (m, unanswered) = airisk_redteam::run::eval_llm_judge(&judge, &text, every, 8)?;
             if unanswered > 0 {
