@@ -1298,6 +1298,7 @@ fn stream_response(
 ) -> Response {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(32);
     let st = ctx.st.clone();
+    let request_id = HeaderValue::from_str(&ctx.x.request_id).ok();
     let in_flight = InFlight::new(st.metrics.clone());
     let log_body = st.ledger.content() != crate::config::LogContent::None;
     tokio::spawn(async move {
@@ -1533,6 +1534,9 @@ fn stream_response(
     );
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(id) = request_id {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, id);
+    }
     resp
 }
 

@@ -64,6 +64,7 @@ async fn post_stream(h: &Harness, content: &str) -> (u16, String) {
         .send()
         .await
         .unwrap();
+    assert!(r.headers().get("x-airisk-request-id").is_some());
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
