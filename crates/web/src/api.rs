@@ -234,18 +234,25 @@ fn sorted<T: Clone>(map: &std::collections::BTreeMap<String, T>) -> Vec<T> {
 
 async fn list_systems(_: User, State(state): State<S>, ApiQuery(p): ApiQuery<Paging>) -> ApiResult {
     let snapshot = state.snapshot().await?;
-    let items: Vec<Value> = sorted(&snapshot.register.systems)
+    let systems = page(sorted(&snapshot.register.systems), &p)?;
+    let items: Vec<Value> = systems
+        .items
         .into_iter()
         .map(|s: AiSystem| {
             json!({
                 "id": s.id, "name": s.name, "lifecycle": s.lifecycle, "exposure": s.exposure,
                 "criticality": s.criticality, "tier": s.tier(), "eu_ai_act": s.eu_ai_act,
                 "business_owner": s.owners.business,
-                "open_risks": snapshot.views.iter().filter(|v| v.systems.contains(&s.id) && v.status.as_str() != "closed").count(),
+                "open_risks": snapshot.open_risks.get(&s.id).copied().unwrap_or(0),
             })
         })
         .collect();
-    json_response(&page(items, &p)?)
+    json_response(&Page {
+        total: systems.total,
+        limit: systems.limit,
+        offset: systems.offset,
+        items,
+    })
 }
 
 async fn get_system(_: User, State(state): State<S>, Path(id): Path<String>) -> ApiResult {

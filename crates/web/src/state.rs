@@ -40,6 +40,8 @@ pub struct Snapshot {
     pub evidence: Vec<EvidenceRecord>,
     pub ledger_size: u64,
     pub dashboard: OnceLock<crate::ui::dashboard::DashboardData>,
+    /// Open (not closed) risks per system id.
+    pub open_risks: std::collections::HashMap<String, usize>,
 }
 
 impl Snapshot {
@@ -117,7 +119,17 @@ impl AppState {
                 let register = store.load_register()?;
                 let evidence = store.evidence(None)?;
                 let views = register.risk_views(today);
+                let mut open_risks = std::collections::HashMap::new();
+                for v in views
+                    .iter()
+                    .filter(|v| v.status != airisk_model::RiskStatus::Closed)
+                {
+                    for s in &v.systems {
+                        *open_risks.entry(s.clone()).or_insert(0) += 1;
+                    }
+                }
                 Ok(Some(Snapshot {
+                    open_risks,
                     key,
                     today,
                     views,

@@ -6,7 +6,7 @@ use crate::api::{bundle_and_verify, filter_risks, RiskFilter};
 use crate::auth::User;
 use crate::problem::Problem;
 use airisk_compliance::{assess_control, build_soa, ControlAssessment};
-use airisk_model::{natural_cmp, Category, ObjectKind, RiskStatus, ScreeningCell};
+use airisk_model::{natural_cmp, Category, ObjectKind, ScreeningCell};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -38,7 +38,7 @@ pub async fn systems(user: User, State(state): State<S>) -> Page {
                 td { (level_badge(s.tier())) }
                 td { (s.eu_ai_act.as_ref().map(|c| serde_json::to_value(c.class).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()).unwrap_or_else(|| "unclassified".into())) }
                 td { (s.owners.business) }
-                td { (snapshot.views.iter().filter(|v| v.systems.contains(&s.id) && v.status != RiskStatus::Closed).count()) }
+                td { (snapshot.open_risks.get(&s.id).copied().unwrap_or(0)) }
             } } }
         }
     };
