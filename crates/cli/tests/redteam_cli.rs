@@ -176,6 +176,13 @@ fn default_suite_against_the_demo_writes_every_report_and_passes_loose_gates() {
     assert!(junit.contains("<testsuite name=\"prompt_injection\""));
     let sarif = read_json(&out.join("report.sarif"));
     assert_eq!(sarif["version"], "2.1.0");
+    // Findings point at the attack's line in the suite file.
+    let loc = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "crates/redteam/suites/default.yaml"
+    );
+    assert!(loc["region"]["startLine"].as_u64().unwrap() > 1);
     assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
     assert!(
         sarif["runs"][0]["tool"]["driver"]["rules"]

@@ -24,6 +24,9 @@ pub struct Case {
     pub prompt: String,
     /// The retrieved content, converted.
     pub document: Option<CaseDocument>,
+    /// The line of the attack in its suite file.
+    #[serde(default)]
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +82,7 @@ pub fn expand(suite: &Suite, chains: Option<&[Vec<String>]>, seed: u64) -> Resul
                 judges: a.judges.clone(),
                 prompt,
                 document,
+                line: suite.source.lines.get(&a.id).copied(),
             });
         }
     }

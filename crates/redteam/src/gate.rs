@@ -223,6 +223,7 @@ mod tests {
     fn evaluates_and_fails_without_data() {
         let r = Report::build(
             RunInfo {
+                suite_file: String::new(),
                 suite: "s".into(),
                 suite_version: "1".into(),
                 target: "t".into(),

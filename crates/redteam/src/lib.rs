@@ -40,6 +40,6 @@ pub use error::{RedteamError, Result};
 /// The default attack suite, compiled into the binary.
 pub const DEFAULT_SUITE: &str = include_str!("../suites/default.yaml");
 /// The file name used in diagnostics for the built-in suite.
-pub const DEFAULT_SUITE_NAME: &str = "suites/default.yaml";
+pub const DEFAULT_SUITE_NAME: &str = "crates/redteam/suites/default.yaml";
 /// Our own labelled fixtures for the judges that judge_dev.jsonl does not cover.
 pub const JUDGE_FIXTURES: &str = include_str!("../fixtures/judges.jsonl");

@@ -41,6 +41,9 @@ pub struct CaseResult {
     pub attempts: u32,
     #[serde(default)]
     pub latency_ms: u64,
+    /// The line of the attack in the suite file.
+    #[serde(default)]
+    pub suite_line: Option<usize>,
 }
 
 impl CaseResult {
@@ -68,6 +71,7 @@ impl CaseResult {
             error: None,
             attempts,
             latency_ms,
+            suite_line: case.line,
         }
     }
 
@@ -89,6 +93,7 @@ impl CaseResult {
             error: Some(error),
             attempts,
             latency_ms,
+            suite_line: case.line,
         }
     }
 }
@@ -99,6 +104,9 @@ pub struct Report {
     pub format: String,
     pub suite: String,
     pub suite_version: String,
+    /// The suite file the run read.
+    #[serde(default)]
+    pub suite_file: String,
     /// The target, with credentials left out.
     pub target: String,
     pub seed: u64,
@@ -123,6 +131,8 @@ pub struct Report {
 
 /// Metadata for [`Report::build`].
 pub struct RunInfo {
+    /// The suite file (for SARIF locations); empty when unknown.
+    pub suite_file: String,
     pub suite: String,
     pub suite_version: String,
     pub target: String,
@@ -164,6 +174,7 @@ impl Report {
             format: FORMAT.into(),
             suite: info.suite,
             suite_version: info.suite_version,
+            suite_file: info.suite_file,
             target: info.target,
             seed: info.seed,
             started_at: info.started_at,
@@ -293,7 +304,7 @@ impl Report {
                         r.converter,
                         if r.category == Category::Benign { "refused".to_string() } else { format!("succeeded; judges: {}", r.fired.join(", ")) }
                     )},
-                    "locations": [{"logicalLocations": [{"name": r.id, "kind": "module"}]}],
+                    "locations": [location(&self.suite_file, r)],
                     "partialFingerprints": {"caseId": r.id},
                     "properties": {"maps_to": r.maps_to, "response": clip(&r.response, 1000)},
                 })
@@ -394,6 +405,19 @@ impl Report {
     }
 }
 
+/// The attack's place in its suite file when known (so code-scanning tools can show it), and
+/// the case id as a logical location.
+fn location(suite_file: &str, r: &CaseResult) -> serde_json::Value {
+    let mut loc = serde_json::json!({"logicalLocations": [{"name": r.id, "kind": "module"}]});
+    if let (false, Some(line)) = (suite_file.is_empty(), r.suite_line) {
+        loc["physicalLocation"] = serde_json::json!({
+            "artifactLocation": {"uri": suite_file},
+            "region": {"startLine": line},
+        });
+    }
+    loc
+}
+
 fn prompt_text(r: &CaseResult) -> String {
     match &r.document {
         Some(d) => format!("{}\n[retrieved content] {d}", r.prompt),
@@ -472,6 +496,7 @@ mod tests {
             judges: vec![],
             prompt: evil.into(),
             document: None,
+            line: Some(3),
         };
         let obs = crate::cases::Observed {
             content: evil.into(),
@@ -484,6 +509,7 @@ mod tests {
         };
         let r = Report::build(
             RunInfo {
+                suite_file: String::new(),
                 suite: evil.into(),
                 suite_version: evil.into(),
                 target: evil.into(),

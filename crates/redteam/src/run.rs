@@ -103,6 +103,7 @@ pub fn execute(cfg: RunConfig) -> Result<Report> {
     }
     let mut report = Report::build(
         RunInfo {
+            suite_file: cfg.suite.source.file.clone(),
             suite: cfg.suite.id.clone(),
             suite_version: cfg.suite.version.clone(),
             target: describe,

@@ -233,6 +233,17 @@ pub struct Suite {
     #[serde(default = "default_chains")]
     pub converters: Vec<Vec<String>>,
     pub attacks: Vec<Attack>,
+    /// The file the suite came from and the line of each attack id (for SARIF locations).
+    #[serde(skip)]
+    pub source: SuiteSource,
+}
+
+/// Where a suite was read from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SuiteSource {
+    pub file: String,
+    /// Attack id → 1-based line of its `id:`.
+    pub lines: std::collections::BTreeMap<String, usize>,
 }
 
 fn default_chains() -> Vec<Vec<String>> {
@@ -268,6 +279,15 @@ impl Suite {
             )
         })?;
         suite.validate(file, text)?;
+        let mut suite = suite;
+        suite.source = SuiteSource {
+            file: file.to_string(),
+            lines: suite
+                .attacks
+                .iter()
+                .filter_map(|a| line_of_id(text, &a.id).map(|l| (a.id.clone(), l)))
+                .collect(),
+        };
         Ok(suite)
     }
 
