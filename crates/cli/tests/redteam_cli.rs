@@ -27,8 +27,8 @@ impl Drop for Server {
     }
 }
 
-/// Starts `airisk ARGS` and returns it with the first `http://…` address it prints (stdout or
-/// stderr).
+/// Starts `airisk ARGS` and returns it with the address of its "listening on http://…" line
+/// (stdout or stderr).
 fn spawn_server(args: &[&str], from_stderr: bool) -> (Server, String) {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("airisk"));
     cmd.args(args).stdin(Stdio::null());
@@ -46,7 +46,11 @@ fn spawn_server(args: &[&str], from_stderr: bool) -> (Server, String) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if let Some(i) = line.find("http://") {
+            // Only the "listening on http://…" line: other lines may name the upstream.
+            if let Some(i) = line
+                .find("listening on http://")
+                .map(|i| i + "listening on ".len())
+            {
                 let url: String = line[i..]
                     .split_whitespace()
                     .next()
