@@ -194,7 +194,8 @@ async fn list_risks(
     ApiQuery(f): ApiQuery<RiskFilter>,
 ) -> ApiResult {
     let snapshot = state.snapshot().await?;
-    let items: Vec<RiskView> = filter_risks(&snapshot, &f).into_iter().cloned().collect();
+    // Page over references: only the page is serialised, nothing is copied.
+    let items: Vec<&RiskView> = filter_risks(&snapshot, &f);
     json_response(&page(
         items,
         &Paging {
@@ -226,10 +227,11 @@ async fn get_risk(_: User, State(state): State<S>, Path(id): Path<String>) -> Ap
     }))
 }
 
-fn sorted<T: Clone>(map: &std::collections::BTreeMap<String, T>) -> Vec<T> {
+/// The values in natural id order, by reference.
+fn sorted<T>(map: &std::collections::BTreeMap<String, T>) -> Vec<&T> {
     let mut items: Vec<(&String, &T)> = map.iter().collect();
     items.sort_by(|a, b| natural_cmp(a.0, b.0));
-    items.into_iter().map(|(_, v)| v.clone()).collect()
+    items.into_iter().map(|(_, v)| v).collect()
 }
 
 async fn list_systems(_: User, State(state): State<S>, ApiQuery(p): ApiQuery<Paging>) -> ApiResult {
@@ -238,7 +240,7 @@ async fn list_systems(_: User, State(state): State<S>, ApiQuery(p): ApiQuery<Pag
     let items: Vec<Value> = systems
         .items
         .into_iter()
-        .map(|s: AiSystem| {
+        .map(|s: &AiSystem| {
             json!({
                 "id": s.id, "name": s.name, "lifecycle": s.lifecycle, "exposure": s.exposure,
                 "criticality": s.criticality, "tier": s.tier(), "eu_ai_act": s.eu_ai_act,
@@ -329,11 +331,17 @@ async fn list_controls(
 ) -> ApiResult {
     let snapshot = state.snapshot().await?;
     let evidence = snapshot.evidence_index();
-    let items: Vec<_> = sorted(&snapshot.register.controls)
-        .iter()
-        .map(|c: &Control| assess_control(c, &evidence, snapshot.today))
-        .collect();
-    json_response(&page(items, &p)?)
+    let controls = page(sorted(&snapshot.register.controls), &p)?;
+    json_response(&Page {
+        total: controls.total,
+        limit: controls.limit,
+        offset: controls.offset,
+        items: controls
+            .items
+            .into_iter()
+            .map(|c: &Control| assess_control(c, &evidence, snapshot.today))
+            .collect(),
+    })
 }
 
 async fn get_control(_: User, State(state): State<S>, Path(id): Path<String>) -> ApiResult {
