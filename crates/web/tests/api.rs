@@ -193,8 +193,14 @@ async fn the_authorization_matrix() {
 async fn writes_are_attributed_in_history_and_ledger() {
     let app = TestApp::new();
     attributed(&app).await;
-    if let Some(pg) = TestApp::postgres() {
+    // The PostgreSQL client is synchronous and runs its own runtime: set it up off the
+    // async thread, as the server does.
+    let pg = tokio::task::spawn_blocking(TestApp::postgres)
+        .await
+        .unwrap();
+    if let Some(pg) = pg {
         attributed(&pg).await;
+        tokio::task::spawn_blocking(move || drop(pg)).await.unwrap();
     }
 }
 
@@ -466,4 +472,42 @@ async fn the_openapi_document_lists_every_route() {
             "dangling $ref {name}"
         );
     }
+}
+
+/// The document passes an independent OpenAPI 3.1 validator (openapi-spec-validator, from
+/// the Python venv scripts/test prepares).
+#[tokio::test]
+async fn the_openapi_document_passes_openapi_spec_validator() {
+    let python = match std::env::var("AIRISK_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ if std::env::var("AIRISK_REQUIRE_PYTHON").as_deref() == Ok("1") => {
+            panic!("AIRISK_REQUIRE_PYTHON=1 but AIRISK_TEST_PYTHON is not set")
+        }
+        _ => {
+            eprintln!("skipped: set AIRISK_TEST_PYTHON to a Python with openapi-spec-validator");
+            return;
+        }
+    };
+    let app = TestApp::new();
+    let doc = app
+        .api(None, Method::GET, "/api/openapi.json", None)
+        .await
+        .body;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.json");
+    std::fs::write(&path, doc).unwrap();
+    let output = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))\nprint('valid')",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
