@@ -8,6 +8,7 @@ use crate::access::Action;
 use crate::api::{add_evidence, NewEvidenceQuery};
 use crate::auth::{new_session, safe_next, verify_password, User, SESSION_COOKIE};
 use crate::problem::{FieldProblem, Problem};
+use crate::state::Snapshot;
 use crate::writes::write_object;
 use airisk_model::{Category, Object, ObjectKind};
 use axum::extract::{Multipart, Path, Query, State};
@@ -136,7 +137,8 @@ pub async fn logout(
 enum Input {
     Text,
     Textarea,
-    Number,
+    /// A score on an n-step scale: a select, read as a number.
+    Score(usize),
     Date,
     Select(Vec<(String, String)>),
     Multi(Vec<(String, String)>),
@@ -217,7 +219,7 @@ fn build_value(fields: &[Field], base: Value, submitted: &[(String, String)]) ->
                 list.iter().map(|s| Value::String(s.to_string())).collect(),
             )),
             (_, []) => None,
-            (Input::Number, [n, ..]) => Some(
+            (Input::Score(_), [n, ..]) => Some(
                 n.parse::<u64>()
                     .map(Value::from)
                     .unwrap_or_else(|_| Value::String(n.to_string())),
@@ -289,7 +291,10 @@ fn render_form(
                                 option value=(v) selected[current.and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x.as_str() == Some(v.as_str())))] { (l) }
                             }
                         },
-                        Input::Number => input id=(id) name=(f.path) type="number" min="1" max="6" value=(text) aria-invalid=[err.map(|_| "true")];,
+                        Input::Score(n) => select id=(id) name=(f.path) aria-invalid=[err.map(|_| "true")] {
+                            option value="" { "—" }
+                            @for i in 1..=*n { option value=(i) selected[text == i.to_string()] { (i) } }
+                        },
                         Input::Date => input id=(id) name=(f.path) type="date" value=(text) aria-invalid=[err.map(|_| "true")];,
                         Input::Text => input id=(id) name=(f.path) value=(text) aria-invalid=[err.map(|_| "true")];,
                     }
@@ -318,7 +323,6 @@ async fn submit(
     user: &User,
     form: Submission<'_>,
     submitted: Vec<(String, String)>,
-    redirect: impl Fn(&str) -> String,
 ) -> Response {
     let Submission {
         kind,
@@ -378,9 +382,9 @@ async fn submit(
             );
         }
     };
-    let id = object.id();
+    let target = after_save(&object);
     match write_object(state, user, object, expect_new).await {
-        Ok(_) => Redirect::to(&redirect(&id)).into_response(),
+        Ok(_) => Redirect::to(&target).into_response(),
         Err(p) if !p.errors.is_empty() => {
             form_error(page, user, fields, &value, &p.errors, p.status())
         }
@@ -420,126 +424,267 @@ fn forbid(user: &User, action: Action, what: &str) -> Option<Response> {
 }
 
 // ----------------------------------------------------------------------------------------
-// Risks.
+// The forms of systems, risks and treatments.
 
-fn risk_fields(snapshot: &crate::state::Snapshot, new: bool) -> Vec<Field> {
+/// Where a saved object is shown: its page, or for a treatment its risk's page.
+fn after_save(object: &Object) -> String {
+    match object {
+        Object::System(s) => format!("/systems/{}", s.id),
+        Object::Risk(r) => format!("/risks/{}", r.id),
+        Object::Treatment(t) => format!("/risks/{}", t.risk),
+        other => format!("/{}", other.kind()),
+    }
+}
+
+/// The URL segment of a kind's pages.
+fn segment(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::System => "systems",
+        ObjectKind::Treatment => "treatments",
+        _ => "risks",
+    }
+}
+
+/// The fields of a kind's form; an edit form has no id (ids never change).
+fn fields_for(kind: ObjectKind, snapshot: &Snapshot, new: bool) -> Vec<Field> {
     let people = options(snapshot.register.people.keys());
-    let systems = options(snapshot.register.systems.keys());
-    let scale = |n: usize| {
-        (1..=n)
-            .map(|i| (i.to_string(), i.to_string()))
-            .collect::<Vec<_>>()
+    let mut fields = match kind {
+        ObjectKind::System => vec![
+            field("id", "ID", Input::Text, true),
+            field("name", "Name", Input::Text, true),
+            field("purpose", "Purpose", Input::Textarea, true),
+            field("intended_use", "Intended use", Input::Textarea, false),
+            field(
+                "model_type",
+                "Model type",
+                Input::Select(options([
+                    "proprietary",
+                    "fine_tuned",
+                    "third_party_foundation",
+                ])),
+                true,
+            ),
+            field("environment", "Environment", Input::Text, true),
+            field(
+                "exposure",
+                "Exposure",
+                Input::Select(options(["internal", "external", "public"])),
+                true,
+            ),
+            field(
+                "criticality",
+                "Criticality",
+                Input::Select(options(["low", "medium", "high", "critical"])),
+                true,
+            ),
+            field(
+                "lifecycle",
+                "Lifecycle",
+                Input::Select(options([
+                    "proposed",
+                    "design",
+                    "development",
+                    "validation",
+                    "deployed",
+                    "retired",
+                ])),
+                true,
+            ),
+            field(
+                "owners.business",
+                "Business owner",
+                Input::Select(people.clone()),
+                true,
+            ),
+            field(
+                "owners.technical",
+                "Technical owner",
+                Input::Select(people),
+                true,
+            ),
+            field("last_reviewed", "Last reviewed", Input::Date, false),
+        ],
+        ObjectKind::Treatment => vec![
+            field("id", "ID", Input::Text, true),
+            field(
+                "risk",
+                "Risk",
+                Input::Select(options(snapshot.register.risks.keys())),
+                true,
+            ),
+            field(
+                "option",
+                "Option",
+                Input::Select(options(["avoid", "mitigate", "transfer", "accept"])),
+                true,
+            ),
+            field("description", "Description", Input::Textarea, true),
+            field("owner", "Owner", Input::Select(people.clone()), true),
+            field("target_date", "Target date", Input::Date, false),
+            field(
+                "status",
+                "Status",
+                Input::Select(options(["planned", "in_progress", "done", "cancelled"])),
+                true,
+            ),
+            field("completed_on", "Completed on", Input::Date, false),
+            field(
+                "transfer_to",
+                "Transferred to (for transfer)",
+                Input::Text,
+                false,
+            ),
+            field(
+                "justification",
+                "Justification (required to accept above the threshold)",
+                Input::Textarea,
+                false,
+            ),
+            field("approved_by", "Approved by", Input::Select(people), false),
+            field("approved_on", "Approved on", Input::Date, false),
+        ],
+        _ => {
+            let criteria = snapshot.register.active_criteria();
+            let nl = criteria.map_or(5, |c| c.likelihood_steps());
+            let nc = criteria.map_or(5, |c| c.consequence_steps());
+            vec![
+                Field {
+                    hint: "letters, digits, - _ . (cannot change later)",
+                    ..field("id", "ID", Input::Text, true)
+                },
+                field("title", "Title", Input::Text, true),
+                field("event", "Event (what could happen)", Input::Textarea, true),
+                field("cause", "Cause", Input::Textarea, true),
+                field("consequence", "Consequence", Input::Textarea, true),
+                field(
+                    "category",
+                    "Category",
+                    Input::Select(options(Category::ALL.map(|c| c.as_str()))),
+                    true,
+                ),
+                field(
+                    "systems",
+                    "Systems",
+                    Input::Multi(options(snapshot.register.systems.keys())),
+                    true,
+                ),
+                field("owner", "Owner", Input::Select(people), true),
+                field(
+                    "status",
+                    "Status",
+                    Input::Select(options([
+                        "identified",
+                        "assessed",
+                        "treated",
+                        "accepted",
+                        "closed",
+                    ])),
+                    true,
+                ),
+                field(
+                    "inherent.likelihood",
+                    "Inherent likelihood",
+                    Input::Score(nl),
+                    false,
+                ),
+                field(
+                    "inherent.consequence",
+                    "Inherent consequence",
+                    Input::Score(nc),
+                    false,
+                ),
+                field(
+                    "inherent.rationale",
+                    "Inherent rationale",
+                    Input::Textarea,
+                    false,
+                ),
+                field(
+                    "residual.likelihood",
+                    "Residual likelihood",
+                    Input::Score(nl),
+                    false,
+                ),
+                field(
+                    "residual.consequence",
+                    "Residual consequence",
+                    Input::Score(nc),
+                    false,
+                ),
+                field(
+                    "residual.rationale",
+                    "Residual rationale",
+                    Input::Textarea,
+                    false,
+                ),
+                field("last_reviewed", "Last reviewed", Input::Date, false),
+            ]
+        }
     };
-    let criteria = snapshot.register.active_criteria();
-    let nl = criteria.map_or(5, |c| c.likelihood_steps());
-    let nc = criteria.map_or(5, |c| c.consequence_steps());
-    let mut fields = vec![
-        Field {
-            hint: "letters, digits, - _ . (cannot change later)",
-            ..field("id", "ID", Input::Text, true)
-        },
-        field("title", "Title", Input::Text, true),
-        field("event", "Event (what could happen)", Input::Textarea, true),
-        field("cause", "Cause", Input::Textarea, true),
-        field("consequence", "Consequence", Input::Textarea, true),
-        field(
-            "category",
-            "Category",
-            Input::Select(options(Category::ALL.map(|c| c.as_str()))),
-            true,
-        ),
-        field("systems", "Systems", Input::Multi(systems), true),
-        field("owner", "Owner", Input::Select(people), true),
-        field(
-            "status",
-            "Status",
-            Input::Select(options([
-                "identified",
-                "assessed",
-                "treated",
-                "accepted",
-                "closed",
-            ])),
-            true,
-        ),
-        field(
-            "inherent.likelihood",
-            "Inherent likelihood",
-            Input::Select(scale(nl)),
-            false,
-        ),
-        field(
-            "inherent.consequence",
-            "Inherent consequence",
-            Input::Select(scale(nc)),
-            false,
-        ),
-        field(
-            "inherent.rationale",
-            "Inherent rationale",
-            Input::Textarea,
-            false,
-        ),
-        field(
-            "residual.likelihood",
-            "Residual likelihood",
-            Input::Select(scale(nl)),
-            false,
-        ),
-        field(
-            "residual.consequence",
-            "Residual consequence",
-            Input::Select(scale(nc)),
-            false,
-        ),
-        field(
-            "residual.rationale",
-            "Residual rationale",
-            Input::Textarea,
-            false,
-        ),
-        field("last_reviewed", "Last reviewed", Input::Date, false),
-    ];
     if !new {
         fields.remove(0);
     }
     fields
 }
 
-pub async fn new_risk(user: User, State(state): State<S>) -> Response {
-    if let Some(r) = forbid(&user, Action::Create, "create risks") {
-        return r;
-    }
+/// The stored object as JSON.
+fn stored(snapshot: &Snapshot, kind: ObjectKind, id: &str) -> Result<Value, Problem> {
+    snapshot
+        .register
+        .get(kind, id)
+        .map(|o| o.to_value())
+        .ok_or_else(|| Problem::not_found(format!("no {kind} with id `{id}`")))
+}
+
+/// The empty form for a new object (`initial` pre-fills fields).
+async fn show_new(state: S, user: User, kind: ObjectKind, initial: Value) -> Response {
     let snapshot = match state.snapshot().await {
         Ok(s) => s,
         Err(p) => return error_page(p, Some(&user)),
     };
-    let fields = risk_fields(&snapshot, true);
+    let title = format!("New {kind}");
+    let action = format!("/{}/new", segment(kind));
+    let fields = fields_for(kind, &snapshot, true);
     html_page(
-        "New risk",
+        &title,
         Some(&user),
-        render_form("New risk", "/risks/new", &user, &fields, &Value::Null, &[]),
+        render_form(&title, &action, &user, &fields, &initial, &[]),
     )
 }
 
-fn coerce_scores(value: &mut Value) {
-    for path in [
-        "inherent.likelihood",
-        "inherent.consequence",
-        "residual.likelihood",
-        "residual.consequence",
-    ] {
-        if let Some(Value::String(s)) = get_path(value, path).cloned() {
-            if let Ok(n) = s.parse::<u64>() {
-                set_path(value, path, Some(Value::from(n)));
-            }
-        }
+/// The form of an existing object, for those allowed to edit it.
+async fn show_edit(state: S, user: User, kind: ObjectKind, id: String) -> Response {
+    let snapshot = match state.snapshot().await {
+        Ok(s) => s,
+        Err(p) => return error_page(p, Some(&user)),
+    };
+    let value = match stored(&snapshot, kind, &id) {
+        Ok(v) => v,
+        Err(p) => return error_page(p, Some(&user)),
+    };
+    let owned = crate::writes::owns(&snapshot.register, &user, kind, &id);
+    if let Some(r) = forbid(
+        &user,
+        Action::Update { owned },
+        &format!("edit {kind} {id}"),
+    ) {
+        return r;
     }
+    let title = format!("Edit {kind} {id}");
+    let action = format!("/{}/{id}/edit", segment(kind));
+    let fields = fields_for(kind, &snapshot, false);
+    html_page(
+        &title,
+        Some(&user),
+        render_form(&title, &action, &user, &fields, &value, &[]),
+    )
 }
 
-async fn submit_risk(
+/// Saves a submitted form (a new object when `id` is `None`).
+async fn save(
     state: S,
     user: User,
+    kind: ObjectKind,
     id: Option<String>,
     submitted: Vec<(String, String)>,
 ) -> Response {
@@ -547,147 +692,80 @@ async fn submit_risk(
         Ok(s) => s,
         Err(p) => return error_page(p, Some(&user)),
     };
-    let fields = risk_fields(&snapshot, id.is_none());
     let base = match &id {
-        Some(id) => match snapshot.register.risks.get(id) {
-            Some(r) => serde_json::to_value(r).unwrap_or_default(),
-            None => {
-                return error_page(
-                    Problem::not_found(format!("no risk with id `{id}`")),
-                    Some(&user),
-                )
-            }
+        Some(id) => match stored(&snapshot, kind, id) {
+            Ok(v) => v,
+            Err(p) => return error_page(p, Some(&user)),
         },
         None => Value::Null,
     };
-    // Scores come from selects as text: turn them into numbers before reading the risk.
-    let mut fields_for_numbers = fields.clone();
-    for f in fields_for_numbers.iter_mut() {
-        if f.path.starts_with("inherent.") && !f.path.ends_with("rationale")
-            || f.path.starts_with("residual.") && !f.path.ends_with("rationale")
-        {
-            f.input = Input::Number;
-        }
-    }
-    let title = if id.is_some() {
-        "Edit risk"
-    } else {
-        "New risk"
+    let title = match &id {
+        Some(id) => format!("Edit {kind} {id}"),
+        None => format!("New {kind}"),
     };
-    let action = id
-        .as_ref()
-        .map_or("/risks/new".to_string(), |i| format!("/risks/{i}/edit"));
-    let mut base_value = base;
-    coerce_scores(&mut base_value);
-    submit(
-        &state,
-        &user,
-        Submission {
-            kind: ObjectKind::Risk,
-            fields: &fields_for_numbers,
-            base: base_value,
-            expect_new: id.is_none(),
-            page: (title, &action),
-        },
-        submitted,
-        |id| format!("/risks/{id}"),
-    )
-    .await
+    let action = match &id {
+        Some(id) => format!("/{}/{id}/edit", segment(kind)),
+        None => format!("/{}/new", segment(kind)),
+    };
+    let fields = fields_for(kind, &snapshot, id.is_none());
+    let form = Submission {
+        kind,
+        fields: &fields,
+        base,
+        expect_new: id.is_none(),
+        page: (&title, &action),
+    };
+    submit(&state, &user, form, submitted).await
 }
 
-pub async fn create_risk(
-    user: User,
-    State(state): State<S>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    submit_risk(state, user, None, f).await
+type Submitted = Form<Vec<(String, String)>>;
+
+pub async fn new_risk(user: User, State(state): State<S>) -> Response {
+    if let Some(r) = forbid(&user, Action::Create, "create risks") {
+        return r;
+    }
+    show_new(state, user, ObjectKind::Risk, Value::Null).await
+}
+
+pub async fn create_risk(user: User, State(state): State<S>, Form(f): Submitted) -> Response {
+    save(state, user, ObjectKind::Risk, None, f).await
 }
 
 pub async fn edit_risk(user: User, State(state): State<S>, Path(id): Path<String>) -> Response {
-    let snapshot = match state.snapshot().await {
-        Ok(s) => s,
-        Err(p) => return error_page(p, Some(&user)),
-    };
-    let Some(risk) = snapshot.register.risks.get(&id) else {
-        return error_page(
-            Problem::not_found(format!("no risk with id `{id}`")),
-            Some(&user),
-        );
-    };
-    let owned = crate::writes::owns(&snapshot.register, &user, ObjectKind::Risk, &id);
-    if let Some(r) = forbid(&user, Action::Update { owned }, &format!("edit risk {id}")) {
-        return r;
-    }
-    let fields = risk_fields(&snapshot, false);
-    let value = serde_json::to_value(risk).unwrap_or_default();
-    let title = format!("Edit risk {id}");
-    html_page(
-        &title,
-        Some(&user),
-        render_form(
-            &title,
-            &format!("/risks/{id}/edit"),
-            &user,
-            &fields,
-            &value,
-            &[],
-        ),
-    )
+    show_edit(state, user, ObjectKind::Risk, id).await
 }
 
 pub async fn update_risk(
     user: User,
     State(state): State<S>,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Submitted,
 ) -> Response {
-    submit_risk(state, user, Some(id), f).await
+    save(state, user, ObjectKind::Risk, Some(id), f).await
 }
 
-// ----------------------------------------------------------------------------------------
-// Treatments.
-
-fn treatment_fields(snapshot: &crate::state::Snapshot, new: bool) -> Vec<Field> {
-    let people = options(snapshot.register.people.keys());
-    let risks = options(snapshot.register.risks.keys());
-    let mut fields = vec![
-        field("id", "ID", Input::Text, true),
-        field("risk", "Risk", Input::Select(risks), true),
-        field(
-            "option",
-            "Option",
-            Input::Select(options(["avoid", "mitigate", "transfer", "accept"])),
-            true,
-        ),
-        field("description", "Description", Input::Textarea, true),
-        field("owner", "Owner", Input::Select(people.clone()), true),
-        field("target_date", "Target date", Input::Date, false),
-        field(
-            "status",
-            "Status",
-            Input::Select(options(["planned", "in_progress", "done", "cancelled"])),
-            true,
-        ),
-        field("completed_on", "Completed on", Input::Date, false),
-        field(
-            "transfer_to",
-            "Transferred to (for transfer)",
-            Input::Text,
-            false,
-        ),
-        field(
-            "justification",
-            "Justification (required to accept above the threshold)",
-            Input::Textarea,
-            false,
-        ),
-        field("approved_by", "Approved by", Input::Select(people), false),
-        field("approved_on", "Approved on", Input::Date, false),
-    ];
-    if !new {
-        fields.remove(0);
+pub async fn new_system(user: User, State(state): State<S>) -> Response {
+    if let Some(r) = forbid(&user, Action::Create, "create systems") {
+        return r;
     }
-    fields
+    show_new(state, user, ObjectKind::System, Value::Null).await
+}
+
+pub async fn create_system(user: User, State(state): State<S>, Form(f): Submitted) -> Response {
+    save(state, user, ObjectKind::System, None, f).await
+}
+
+pub async fn edit_system(user: User, State(state): State<S>, Path(id): Path<String>) -> Response {
+    show_edit(state, user, ObjectKind::System, id).await
+}
+
+pub async fn update_system(
+    user: User,
+    State(state): State<S>,
+    Path(id): Path<String>,
+    Form(f): Submitted,
+) -> Response {
+    save(state, user, ObjectKind::System, Some(id), f).await
 }
 
 #[derive(Deserialize)]
@@ -704,6 +782,7 @@ pub async fn new_treatment(
         Ok(s) => s,
         Err(p) => return error_page(p, Some(&user)),
     };
+    // Owners may add treatments to the risks they own.
     let owned = q
         .risk
         .as_deref()
@@ -714,86 +793,12 @@ pub async fn new_treatment(
             Some(&user),
         );
     }
-    let fields = treatment_fields(&snapshot, true);
-    let value = serde_json::json!({ "risk": q.risk, "status": "planned" });
-    html_page(
-        "New treatment",
-        Some(&user),
-        render_form(
-            "New treatment",
-            "/treatments/new",
-            &user,
-            &fields,
-            &value,
-            &[],
-        ),
-    )
+    let initial = serde_json::json!({ "risk": q.risk, "status": "planned" });
+    show_new(state, user, ObjectKind::Treatment, initial).await
 }
 
-async fn submit_treatment(
-    state: S,
-    user: User,
-    id: Option<String>,
-    submitted: Vec<(String, String)>,
-) -> Response {
-    let snapshot = match state.snapshot().await {
-        Ok(s) => s,
-        Err(p) => return error_page(p, Some(&user)),
-    };
-    let fields = treatment_fields(&snapshot, id.is_none());
-    let base = match &id {
-        Some(id) => match snapshot.register.treatments.get(id) {
-            Some(t) => serde_json::to_value(t).unwrap_or_default(),
-            None => {
-                return error_page(
-                    Problem::not_found(format!("no treatment with id `{id}`")),
-                    Some(&user),
-                )
-            }
-        },
-        None => Value::Null,
-    };
-    let title = if id.is_some() {
-        "Edit treatment"
-    } else {
-        "New treatment"
-    };
-    let action = id.as_ref().map_or("/treatments/new".to_string(), |i| {
-        format!("/treatments/{i}/edit")
-    });
-    submit(
-        &state,
-        &user,
-        Submission {
-            kind: ObjectKind::Treatment,
-            fields: &fields,
-            base,
-            expect_new: id.is_none(),
-            page: (title, &action),
-        },
-        submitted.clone(),
-        |_| {
-            let risk = submitted
-                .iter()
-                .find(|(k, _)| k == "risk")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            if risk.is_empty() {
-                "/risks".to_string()
-            } else {
-                format!("/risks/{risk}")
-            }
-        },
-    )
-    .await
-}
-
-pub async fn create_treatment(
-    user: User,
-    State(state): State<S>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    submit_treatment(state, user, None, f).await
+pub async fn create_treatment(user: User, State(state): State<S>, Form(f): Submitted) -> Response {
+    save(state, user, ObjectKind::Treatment, None, f).await
 }
 
 pub async fn edit_treatment(
@@ -801,246 +806,16 @@ pub async fn edit_treatment(
     State(state): State<S>,
     Path(id): Path<String>,
 ) -> Response {
-    let snapshot = match state.snapshot().await {
-        Ok(s) => s,
-        Err(p) => return error_page(p, Some(&user)),
-    };
-    let Some(t) = snapshot.register.treatments.get(&id) else {
-        return error_page(
-            Problem::not_found(format!("no treatment with id `{id}`")),
-            Some(&user),
-        );
-    };
-    let owned = crate::writes::owns(&snapshot.register, &user, ObjectKind::Treatment, &id);
-    if let Some(r) = forbid(
-        &user,
-        Action::Update { owned },
-        &format!("edit treatment {id}"),
-    ) {
-        return r;
-    }
-    let fields = treatment_fields(&snapshot, false);
-    let value = serde_json::to_value(t).unwrap_or_default();
-    let title = format!("Edit treatment {id}");
-    html_page(
-        &title,
-        Some(&user),
-        render_form(
-            &title,
-            &format!("/treatments/{id}/edit"),
-            &user,
-            &fields,
-            &value,
-            &[],
-        ),
-    )
+    show_edit(state, user, ObjectKind::Treatment, id).await
 }
 
 pub async fn update_treatment(
     user: User,
     State(state): State<S>,
     Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
+    Form(f): Submitted,
 ) -> Response {
-    let mut f = f;
-    // The risk of an existing treatment is not in the edit form; keep it for the redirect.
-    if let Ok(snapshot) = state.snapshot().await {
-        if let Some(t) = snapshot.register.treatments.get(&id) {
-            if !f.iter().any(|(k, _)| k == "risk") {
-                f.push(("risk".into(), t.risk.clone()));
-            }
-        }
-    }
-    submit_treatment(state, user, Some(id), f).await
-}
-
-// ----------------------------------------------------------------------------------------
-// Systems.
-
-fn system_fields(snapshot: &crate::state::Snapshot, new: bool) -> Vec<Field> {
-    let people = options(snapshot.register.people.keys());
-    let mut fields = vec![
-        field("id", "ID", Input::Text, true),
-        field("name", "Name", Input::Text, true),
-        field("purpose", "Purpose", Input::Textarea, true),
-        field("intended_use", "Intended use", Input::Textarea, false),
-        field(
-            "model_type",
-            "Model type",
-            Input::Select(options([
-                "proprietary",
-                "fine_tuned",
-                "third_party_foundation",
-            ])),
-            true,
-        ),
-        field("environment", "Environment", Input::Text, true),
-        field(
-            "exposure",
-            "Exposure",
-            Input::Select(options(["internal", "external", "public"])),
-            true,
-        ),
-        field(
-            "criticality",
-            "Criticality",
-            Input::Select(options(["low", "medium", "high", "critical"])),
-            true,
-        ),
-        field(
-            "lifecycle",
-            "Lifecycle",
-            Input::Select(options([
-                "proposed",
-                "design",
-                "development",
-                "validation",
-                "deployed",
-                "retired",
-            ])),
-            true,
-        ),
-        field(
-            "owners.business",
-            "Business owner",
-            Input::Select(people.clone()),
-            true,
-        ),
-        field(
-            "owners.technical",
-            "Technical owner",
-            Input::Select(people),
-            true,
-        ),
-        field("last_reviewed", "Last reviewed", Input::Date, false),
-    ];
-    if !new {
-        fields.remove(0);
-    }
-    fields
-}
-
-pub async fn new_system(user: User, State(state): State<S>) -> Response {
-    if let Some(r) = forbid(&user, Action::Create, "create systems") {
-        return r;
-    }
-    let snapshot = match state.snapshot().await {
-        Ok(s) => s,
-        Err(p) => return error_page(p, Some(&user)),
-    };
-    let fields = system_fields(&snapshot, true);
-    html_page(
-        "New system",
-        Some(&user),
-        render_form(
-            "New system",
-            "/systems/new",
-            &user,
-            &fields,
-            &Value::Null,
-            &[],
-        ),
-    )
-}
-
-async fn submit_system(
-    state: S,
-    user: User,
-    id: Option<String>,
-    submitted: Vec<(String, String)>,
-) -> Response {
-    let snapshot = match state.snapshot().await {
-        Ok(s) => s,
-        Err(p) => return error_page(p, Some(&user)),
-    };
-    let fields = system_fields(&snapshot, id.is_none());
-    let base = match &id {
-        Some(id) => match snapshot.register.systems.get(id) {
-            Some(s) => serde_json::to_value(s).unwrap_or_default(),
-            None => {
-                return error_page(
-                    Problem::not_found(format!("no system with id `{id}`")),
-                    Some(&user),
-                )
-            }
-        },
-        None => Value::Null,
-    };
-    let title = if id.is_some() {
-        "Edit system"
-    } else {
-        "New system"
-    };
-    let action = id
-        .as_ref()
-        .map_or("/systems/new".to_string(), |i| format!("/systems/{i}/edit"));
-    submit(
-        &state,
-        &user,
-        Submission {
-            kind: ObjectKind::System,
-            fields: &fields,
-            base,
-            expect_new: id.is_none(),
-            page: (title, &action),
-        },
-        submitted,
-        |id| format!("/systems/{id}"),
-    )
-    .await
-}
-
-pub async fn create_system(
-    user: User,
-    State(state): State<S>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    submit_system(state, user, None, f).await
-}
-
-pub async fn edit_system(user: User, State(state): State<S>, Path(id): Path<String>) -> Response {
-    let snapshot = match state.snapshot().await {
-        Ok(s) => s,
-        Err(p) => return error_page(p, Some(&user)),
-    };
-    let Some(s) = snapshot.register.systems.get(&id) else {
-        return error_page(
-            Problem::not_found(format!("no system with id `{id}`")),
-            Some(&user),
-        );
-    };
-    let owned = crate::writes::owns(&snapshot.register, &user, ObjectKind::System, &id);
-    if let Some(r) = forbid(
-        &user,
-        Action::Update { owned },
-        &format!("edit system {id}"),
-    ) {
-        return r;
-    }
-    let fields = system_fields(&snapshot, false);
-    let value = serde_json::to_value(s).unwrap_or_default();
-    let title = format!("Edit system {id}");
-    html_page(
-        &title,
-        Some(&user),
-        render_form(
-            &title,
-            &format!("/systems/{id}/edit"),
-            &user,
-            &fields,
-            &value,
-            &[],
-        ),
-    )
-}
-
-pub async fn update_system(
-    user: User,
-    State(state): State<S>,
-    Path(id): Path<String>,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    submit_system(state, user, Some(id), f).await
+    save(state, user, ObjectKind::Treatment, Some(id), f).await
 }
 
 // ----------------------------------------------------------------------------------------
