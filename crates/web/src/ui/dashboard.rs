@@ -160,7 +160,7 @@ fn heat_svg(heat: &HeatCounts, which: &[Vec<usize>], title: &str) -> Markup {
     let top = 10.0;
     let nl = heat.likelihood.len();
     let nc = heat.consequence.len();
-    let width = left + cell * nc as f64 + 10.0;
+    let width = left + cell * nc as f64 + 50.0;
     let height = top + cell * nl as f64 + 90.0;
     html! {
         figure {
