@@ -524,7 +524,7 @@ fn results_are_stored_as_evidence_linked_to_system_risk_and_control() {
         "--risk",
         "R-SUP-01",
         "--control",
-        "owasp-llm-top10-2025:LLM01",
+        "CTL-REDTEAM",
     ])
     .assert()
     .success()
@@ -539,10 +539,31 @@ fn results_are_stored_as_evidence_linked_to_system_risk_and_control() {
     for t in [
         "system:support-assistant",
         "risk:R-SUP-01",
-        "control:owasp-llm-top10-2025:LLM01",
+        "control:CTL-REDTEAM",
     ] {
         assert!(targets.contains(&t), "{t} in {targets:?}");
     }
+    // The gated run is a passing test of the applied control: it feeds its effectiveness.
+    let control = common::json_of(db.airisk(&["control", "show", "CTL-REDTEAM", "--json"]));
+    assert_eq!(
+        control["control"]["effectiveness"]["rating"], "effective",
+        "{control}"
+    );
+    db.airisk(&[
+        "redteam",
+        "run",
+        "--target",
+        "demo",
+        "--converters",
+        "none",
+        "--system",
+        "support-assistant",
+        "--control",
+        "iso42001-2023:A.6.2.4",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicates::str::contains("no such applied control"));
     let tail = common::json_of(db.airisk(&["ledger", "tail", "-n", "1", "--json"]));
     assert_eq!(tail["entries"][0]["kind"], "redteam_result");
     db.airisk(&["ledger", "verify"]).assert().success();

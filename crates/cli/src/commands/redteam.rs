@@ -148,8 +148,9 @@ pub struct RunArgs {
     /// Also link the evidence to this risk (repeatable; needs --system).
     #[arg(long, value_name = "ID")]
     risk: Vec<String>,
-    /// Also link the evidence to this control, CATALOG:ITEM (repeatable; needs --system).
-    #[arg(long, value_name = "CATALOG:ITEM")]
+    /// Also link the evidence to this applied control (its id in controls.yaml; repeatable;
+    /// needs --system). With gates the run is a test result for the control's effectiveness.
+    #[arg(long, value_name = "ID")]
     control: Vec<String>,
     /// An OpenAI-compatible base URL for an optional LLM judge (second opinion on jailbreak cases).
     #[arg(long, value_name = "BASE_URL")]
@@ -449,11 +450,9 @@ fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
                 bail!("--risk {r}: no such risk in the register");
             }
         }
-        let lib = airisk_catalog::Library::embedded()
-            .map_err(|e| anyhow!("loading the framework catalogs: {e}"))?;
         for c in &a.control {
-            if lib.resolve(c).is_none() {
-                bail!("--control {c}: no such catalog item (expected CATALOG:ITEM)");
+            if !register.controls.contains_key(c) {
+                bail!("--control {c}: no such applied control in the register (see `airisk control list`)");
             }
         }
     }
