@@ -79,6 +79,67 @@ fn fnv(seed: u64, bytes: &[u8]) -> u64 {
 /// Hashed features of one window: `(index, sign)` pairs, signed as `index | sign bit`.
 /// Duplicates are kept (term counts). The vector is scaled by `1/sqrt(len)` when used.
 pub fn features(text: &str, bits: u32, out: &mut Vec<u32>) {
+    if text.is_ascii() {
+        features_ascii(text.as_bytes(), bits, out);
+    } else {
+        features_unicode(text, bits, out);
+    }
+}
+
+/// The same features as [`features_unicode`] for ASCII text, on bytes: no char decoding, no
+/// Unicode case mapping and no table of char starts (most prompts are ASCII, and feature
+/// extraction is most of the classifier's cost). A property test checks they agree.
+fn features_ascii(text: &[u8], bits: u32, out: &mut Vec<u32>) {
+    out.clear();
+    let mask = (1u64 << bits) - 1;
+    let mut push = |h: u64| {
+        let idx = (h & mask) as u32;
+        let sign = ((h >> 63) as u32) << 31;
+        out.push(idx | sign);
+    };
+    let mut norm: Vec<u8> = Vec::with_capacity(text.len() + 2);
+    norm.push(b' ');
+    let mut last_space = true;
+    for &b in text {
+        // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, CR, space.
+        if (b as char).is_whitespace() {
+            if !last_space {
+                norm.push(b' ');
+                last_space = true;
+            }
+        } else {
+            norm.push(b.to_ascii_lowercase());
+            last_space = false;
+        }
+    }
+    if !last_space {
+        norm.push(b' ');
+    }
+    let mut prev: Option<&[u8]> = None;
+    for w in norm
+        .split(|b| !b.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        push(fnv(1, w));
+        if let Some(p) = prev {
+            let mut h = fnv(2, p);
+            h ^= fnv(3, w).rotate_left(17);
+            push(h);
+        }
+        prev = Some(w);
+    }
+    // One byte is one char: the n-grams are the byte windows.
+    for n in 3..=5usize {
+        if norm.len() < n {
+            continue;
+        }
+        for gram in norm.windows(n) {
+            push(fnv(10 + n as u64, gram));
+        }
+    }
+}
+
+fn features_unicode(text: &str, bits: u32, out: &mut Vec<u32>) {
     out.clear();
     let mask = (1u64 << bits) - 1;
     let mut push = |h: u64| {
@@ -509,6 +570,27 @@ mod tests {
             for pair in ws.windows(2) {
                 proptest::prop_assert!(pair[1].0 > pair[0].0 && pair[1].0 <= pair[0].1);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_features_match_the_general_path(
+            text in "[ -~\\t\\n\\r\\x0b\\x0c\\x1c-\\x1f]{0,400}",
+            bits in 8u32..22,
+        ) {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            features_ascii(text.as_bytes(), bits, &mut fast);
+            features_unicode(&text, bits, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
+        }
+
+        #[test]
+        fn features_take_the_general_path_off_ascii(text in "\\PC{0,300}") {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            features(&text, 16, &mut a);
+            features_unicode(&text, 16, &mut b);
+            proptest::prop_assert_eq!(a, b);
         }
     }
 
