@@ -133,6 +133,10 @@ async fn forms_show_errors_inline_and_save_valid_input() {
     );
     assert!(invalid.body.contains("aria-invalid=\"true\""));
     assert!(
+        invalid.body.contains("aria-describedby=\"title-error\""),
+        "the error is announced with its field"
+    );
+    assert!(
         invalid.body.contains("Seen in logs"),
         "what was typed is kept"
     );

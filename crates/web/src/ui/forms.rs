@@ -281,22 +281,22 @@ fn render_form(
                     (f.label) @if f.required { " *" }
                     @if !f.hint.is_empty() { span.hint { (f.hint) } }
                     @match &f.input {
-                        Input::Textarea => textarea id=(id) name=(f.path) aria-invalid=[err.map(|_| "true")] { (text) },
-                        Input::Select(opts) => select id=(id) name=(f.path) aria-invalid=[err.map(|_| "true")] {
+                        Input::Textarea => textarea id=(id) name=(f.path) aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| format!("{id}-error"))] { (text) },
+                        Input::Select(opts) => select id=(id) name=(f.path) aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| format!("{id}-error"))] {
                             @if !f.required { option value="" { "—" } }
                             @for (v, l) in opts { option value=(v) selected[text == *v] { (l) } }
                         },
-                        Input::Multi(opts) => select id=(id) name=(f.path) multiple size=(opts.len().clamp(2, 8)) aria-invalid=[err.map(|_| "true")] {
+                        Input::Multi(opts) => select id=(id) name=(f.path) multiple size=(opts.len().clamp(2, 8)) aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| format!("{id}-error"))] {
                             @for (v, l) in opts {
                                 option value=(v) selected[current.and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x.as_str() == Some(v.as_str())))] { (l) }
                             }
                         },
-                        Input::Score(n) => select id=(id) name=(f.path) aria-invalid=[err.map(|_| "true")] {
+                        Input::Score(n) => select id=(id) name=(f.path) aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| format!("{id}-error"))] {
                             option value="" { "—" }
                             @for i in 1..=*n { option value=(i) selected[text == i.to_string()] { (i) } }
                         },
-                        Input::Date => input id=(id) name=(f.path) type="date" value=(text) aria-invalid=[err.map(|_| "true")];,
-                        Input::Text => input id=(id) name=(f.path) value=(text) aria-invalid=[err.map(|_| "true")];,
+                        Input::Date => input id=(id) name=(f.path) type="date" value=(text) aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| format!("{id}-error"))];,
+                        Input::Text => input id=(id) name=(f.path) value=(text) aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| format!("{id}-error"))];,
                     }
                     @if let Some(e) = err { span.field-error id=(format!("{id}-error")) { (e) } }
                 }
