@@ -17,6 +17,31 @@ pub struct EvidenceFact {
     pub file_name: String,
 }
 
+impl EvidenceFact {
+    /// A fact from a stored record's fields; `created_at` is the store's RFC 3339 timestamp.
+    /// `None` when that timestamp cannot be read.
+    pub fn from_stored(
+        id: i64,
+        target: &str,
+        ledger_index: u64,
+        created_at: &str,
+        outcome: Option<EvidenceOutcome>,
+        file_name: &str,
+    ) -> Option<EvidenceFact> {
+        let on = chrono::DateTime::parse_from_rfc3339(created_at)
+            .ok()?
+            .date_naive();
+        Some(EvidenceFact {
+            id,
+            target: target.to_string(),
+            ledger_index,
+            on,
+            outcome,
+            file_name: file_name.to_string(),
+        })
+    }
+}
+
 /// A piece of evidence of one control, whichever way it was linked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EvidenceRef {

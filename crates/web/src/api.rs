@@ -212,11 +212,11 @@ async fn get_risk(_: User, State(state): State<S>, Path(id): Path<String>) -> Ap
         .risks
         .get(&id)
         .ok_or_else(|| Problem::not_found(format!("no risk with id `{id}`")))?;
-    let evidence = snapshot.evidence_index();
+    let evidence = &snapshot.evidence_index;
     let controls: Vec<_> = snapshot
         .register
         .controls_for_risk(&id)
-        .map(|c| assess_control(c, &evidence, snapshot.today))
+        .map(|c| assess_control(c, evidence, snapshot.today))
         .collect();
     json_response(&json!({
         "risk": risk,
@@ -330,7 +330,7 @@ async fn list_controls(
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult {
     let snapshot = state.snapshot().await?;
-    let evidence = snapshot.evidence_index();
+    let evidence = &snapshot.evidence_index;
     let controls = page(sorted(&snapshot.register.controls), &p)?;
     json_response(&Page {
         total: controls.total,
@@ -339,7 +339,7 @@ async fn list_controls(
         items: controls
             .items
             .into_iter()
-            .map(|c: &Control| assess_control(c, &evidence, snapshot.today))
+            .map(|c: &Control| assess_control(c, evidence, snapshot.today))
             .collect(),
     })
 }
@@ -353,7 +353,7 @@ async fn get_control(_: User, State(state): State<S>, Path(id): Path<String>) ->
         .ok_or_else(|| Problem::not_found(format!("no control with id `{id}`")))?;
     json_response(&json!({
         "control": control,
-        "assessment": assess_control(control, &snapshot.evidence_index(), snapshot.today),
+        "assessment": assess_control(control, &snapshot.evidence_index, snapshot.today),
     }))
 }
 
@@ -376,7 +376,7 @@ async fn soa(user: User, State(state): State<S>, ApiQuery(q): ApiQuery<SoaQuery>
     let soa = build_soa(
         &snapshot.register,
         catalog,
-        &snapshot.evidence_index(),
+        &snapshot.evidence_index,
         snapshot.today,
     );
     let organisation = snapshot
@@ -422,7 +422,7 @@ async fn coverage_route(
         &snapshot.register,
         &state.library,
         catalog,
-        &snapshot.evidence_index(),
+        &snapshot.evidence_index,
         snapshot.today,
     ))
 }

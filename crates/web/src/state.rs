@@ -38,6 +38,8 @@ pub struct Snapshot {
     /// Every risk's view, in natural id order.
     pub views: Vec<RiskView>,
     pub evidence: Vec<EvidenceRecord>,
+    /// The evidence as control assessments read it, built once per snapshot.
+    pub evidence_index: EvidenceIndex,
     pub ledger_size: u64,
     pub dashboard: OnceLock<crate::ui::dashboard::DashboardData>,
     /// Open (not closed) risks per system id.
@@ -45,21 +47,6 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn evidence_index(&self) -> EvidenceIndex {
-        EvidenceIndex::new(self.evidence.iter().filter_map(|r| {
-            Some(EvidenceFact {
-                id: r.id,
-                target: r.target.clone(),
-                ledger_index: r.ledger_index,
-                on: chrono::DateTime::parse_from_rfc3339(&r.created_at)
-                    .ok()?
-                    .date_naive(),
-                outcome: r.outcome,
-                file_name: r.file_name.clone(),
-            })
-        }))
-    }
-
     pub fn view(&self, risk_id: &str) -> Option<&RiskView> {
         self.views.iter().find(|v| v.id == risk_id)
     }
@@ -118,6 +105,17 @@ impl AppState {
                 }
                 let register = store.load_register()?;
                 let evidence = store.evidence(None)?;
+                // A record whose timestamp cannot be read is left out of assessments.
+                let evidence_index = EvidenceIndex::new(evidence.iter().filter_map(|r| {
+                    EvidenceFact::from_stored(
+                        r.id,
+                        &r.target,
+                        r.ledger_index,
+                        &r.created_at,
+                        r.outcome,
+                        &r.file_name,
+                    )
+                }));
                 let views = register.risk_views(today);
                 let mut open_risks = std::collections::HashMap::new();
                 for v in views
@@ -135,6 +133,7 @@ impl AppState {
                     views,
                     register,
                     evidence,
+                    evidence_index,
                     ledger_size: key.1,
                     dashboard: OnceLock::new(),
                 }))

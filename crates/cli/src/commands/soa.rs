@@ -78,20 +78,17 @@ pub fn inputs(ctx: &Context, with: Option<&PathBuf>) -> Result<ComplianceInputs>
 pub fn evidence_index(store: &mut Store) -> Result<EvidenceIndex> {
     let records = store.evidence(None).context("reading evidence")?;
     let mut facts = Vec::with_capacity(records.len());
-    for r in records {
-        let on = chrono::DateTime::parse_from_rfc3339(&r.created_at)
-            .map(|t| t.date_naive())
-            .with_context(|| {
-                format!("evidence {} has a malformed date `{}`", r.id, r.created_at)
-            })?;
-        facts.push(EvidenceFact {
-            id: r.id,
-            target: r.target,
-            ledger_index: r.ledger_index,
-            on,
-            outcome: r.outcome,
-            file_name: r.file_name,
-        });
+    for r in &records {
+        let fact = EvidenceFact::from_stored(
+            r.id,
+            &r.target,
+            r.ledger_index,
+            &r.created_at,
+            r.outcome,
+            &r.file_name,
+        )
+        .ok_or_else(|| anyhow!("evidence {} has a malformed date `{}`", r.id, r.created_at))?;
+        facts.push(fact);
     }
     Ok(EvidenceIndex::new(facts))
 }

@@ -58,13 +58,13 @@ pub async fn system(user: User, State(state): State<S>, Path(id): Path<String>) 
         .screening_matrix()
         .into_iter()
         .find(|r| r.system == id);
-    let evidence = snapshot.evidence_index();
+    let evidence = &snapshot.evidence_index;
     let controls: Vec<ControlAssessment> = snapshot
         .register
         .controls
         .values()
         .filter(|c| c.systems.contains(&id))
-        .map(|c| assess_control(c, &evidence, snapshot.today))
+        .map(|c| assess_control(c, evidence, snapshot.today))
         .collect();
     let json = serde_json::to_value(s).unwrap_or_default();
     let body = html! {
@@ -205,11 +205,11 @@ pub async fn risk(user: User, State(state): State<S>, Path(id): Path<String>) ->
         .with_store(move |store| Ok(store.history(Some(ObjectKind::Risk), Some(&key))?))
         .await
         .map_err(fail(&user))?;
-    let evidence_index = snapshot.evidence_index();
+    let evidence_index = &snapshot.evidence_index;
     let controls: Vec<ControlAssessment> = snapshot
         .register
         .controls_for_risk(&id)
-        .map(|c| assess_control(c, &evidence_index, snapshot.today))
+        .map(|c| assess_control(c, evidence_index, snapshot.today))
         .collect();
     let evidence: Vec<_> = snapshot
         .evidence
@@ -330,12 +330,12 @@ pub async fn screening(user: User, State(state): State<S>) -> Page {
 
 pub async fn controls(user: User, State(state): State<S>) -> Page {
     let snapshot = state.snapshot().await.map_err(fail(&user))?;
-    let evidence = snapshot.evidence_index();
+    let evidence = &snapshot.evidence_index;
     let mut list: Vec<ControlAssessment> = snapshot
         .register
         .controls
         .values()
-        .map(|c| assess_control(c, &evidence, snapshot.today))
+        .map(|c| assess_control(c, evidence, snapshot.today))
         .collect();
     list.sort_by(|a, b| natural_cmp(&a.id, &b.id));
     let body = html! { h1 { "Applied controls" } (controls_table(&list)) };
@@ -350,7 +350,7 @@ pub async fn control(user: User, State(state): State<S>, Path(id): Path<String>)
             Some(&user),
         ));
     };
-    let c = assess_control(control, &snapshot.evidence_index(), snapshot.today);
+    let c = assess_control(control, &snapshot.evidence_index, snapshot.today);
     let body = html! {
         h1 { (c.id) ": " (c.title) }
         p { (control.description) }
@@ -404,7 +404,7 @@ pub async fn soa(user: User, State(state): State<S>, Query(q): Query<FrameworkQu
     let soa = build_soa(
         &snapshot.register,
         catalog,
-        &snapshot.evidence_index(),
+        &snapshot.evidence_index,
         snapshot.today,
     );
     let s = &soa.summary;
@@ -523,11 +523,11 @@ pub async fn walk_item(
             Some(&user),
         ));
     };
-    let evidence = snapshot.evidence_index();
+    let evidence = &snapshot.evidence_index;
     let direct: Vec<ControlAssessment> = snapshot
         .register
         .controls_implementing(&reference)
-        .map(|c| assess_control(c, &evidence, snapshot.today))
+        .map(|c| assess_control(c, evidence, snapshot.today))
         .collect();
     let mappings = state.library.mappings_from(cat.id(), &it.id);
     let decision = snapshot.register.soa.get(&reference);
