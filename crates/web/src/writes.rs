@@ -42,6 +42,23 @@ pub fn owns(register: &Register, user: &User, kind: ObjectKind, id: &str) -> boo
     }
 }
 
+/// What creating an object of `kind` asks of the role: `Create`, except that adding a
+/// treatment to a risk (`risk`) is an edit of that risk for a role that cannot create, so
+/// owners may treat the risks they own.
+pub fn creation_action(
+    register: &Register,
+    user: &User,
+    kind: ObjectKind,
+    risk: Option<&str>,
+) -> Action {
+    match kind {
+        ObjectKind::Treatment if !user.may(Action::Create) => Action::Update {
+            owned: risk.is_some_and(|r| owns(register, user, ObjectKind::Risk, r)),
+        },
+        _ => Action::Create,
+    }
+}
+
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WriteResult {
     pub kind: ObjectKind,
@@ -75,13 +92,11 @@ pub async fn write_object(
         _ => {}
     }
     let action = if expect_new {
-        match &object {
-            // An owner may add treatments to the risks they own.
-            Object::Treatment(t) if !user.may(Action::Create) => Action::Update {
-                owned: owns(&snapshot.register, user, ObjectKind::Risk, &t.risk),
-            },
-            _ => Action::Create,
-        }
+        let risk = match &object {
+            Object::Treatment(t) => Some(t.risk.as_str()),
+            _ => None,
+        };
+        creation_action(&snapshot.register, user, kind, risk)
     } else {
         Action::Update {
             owned: owns(&snapshot.register, user, kind, &id),

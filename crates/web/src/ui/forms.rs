@@ -782,12 +782,13 @@ pub async fn new_treatment(
         Ok(s) => s,
         Err(p) => return error_page(p, Some(&user)),
     };
-    // Owners may add treatments to the risks they own.
-    let owned = q
-        .risk
-        .as_deref()
-        .is_some_and(|r| crate::writes::owns(&snapshot.register, &user, ObjectKind::Risk, r));
-    if !(user.may(Action::Create) || owned && user.may(Action::Update { owned })) {
+    let action = crate::writes::creation_action(
+        &snapshot.register,
+        &user,
+        ObjectKind::Treatment,
+        q.risk.as_deref(),
+    );
+    if !user.may(action) {
         return error_page(
             Problem::forbidden(format!("role {} may not create treatments", user.role)),
             Some(&user),
