@@ -9,6 +9,9 @@ use clap::{Parser, Subcommand};
 use context::Context;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// airisk — the AI system inventory, risk register and evidence for AI risk management.
 #[derive(Parser)]
 #[command(name = "airisk", version, about, long_about = None)]

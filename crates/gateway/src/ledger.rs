@@ -190,23 +190,24 @@ fn write_loop(
             Msg::Stop => true,
         };
         stop |= push(first, &mut batch);
-        // Linger briefly so a transaction carries many records, not one: per-transaction
-        // work (frontier, commit) dominates the cost of small appends.
+        // Linger so a transaction carries many records, not one: per-transaction work
+        // (frontier, commit, fsync) dominates the cost of small appends. The writer sleeps
+        // through the linger and then drains the queue, rather than waiting on it record by
+        // record: a waiting receiver is woken by every send, which cost both sides a futex
+        // call per request.
         let linger_until = Instant::now() + LINGER;
-        while batch.len() < MAX_BATCH && !stop {
-            match rx.try_recv() {
-                Ok(m) => stop |= push(m, &mut batch),
-                Err(_) => {
-                    let left = linger_until.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match rx.recv_timeout(left) {
-                        Ok(m) => stop |= push(m, &mut batch),
-                        Err(_) => break,
-                    }
+        loop {
+            while batch.len() < MAX_BATCH && !stop {
+                match rx.try_recv() {
+                    Ok(m) => stop |= push(m, &mut batch),
+                    Err(_) => break,
                 }
             }
+            let left = linger_until.saturating_duration_since(Instant::now());
+            if batch.len() >= MAX_BATCH || stop || left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left);
         }
         if !batch.is_empty() {
             let n = batch.len() as i64;

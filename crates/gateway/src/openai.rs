@@ -281,7 +281,7 @@ pub fn cap_max_tokens(body: &mut Value, cap: u64) -> bool {
 }
 
 /// Token usage as the upstream reports it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,

@@ -11,7 +11,8 @@ use crate::openai::Usage;
 use airisk_ledger::EntryKind;
 use airisk_store::ledger::NewEntry;
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The ledger kind of content entries.
@@ -55,27 +56,113 @@ fn sha256_hex(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
-/// The JSON of one decision.
-pub fn decision_json(c: &Checked) -> Value {
-    let d = &c.decision;
-    json!({
-        "stage": d.stage.as_str(),
-        "param": c.param,
-        "tool": c.tool,
-        "action": d.action.as_str(),
-        "enforced_action": d.enforced_action.as_str(),
-        "shadow": d.shadow,
-        "elapsed_us": d.elapsed_us,
-        "findings": d.findings.iter().map(|f| json!({
-            "detector": f.detector,
-            "category": f.category,
-            "rule_id": f.rule_id,
-            "score": f.score,
-            "action": f.action.as_str(),
-            "span": f.span.map(|s| [s.start, s.end]),
-            "maps_to": f.maps_to,
-        })).collect::<Vec<_>>(),
-    })
+// The record is serialised from borrowed structs, not built as a `serde_json::Value`: the
+// writer thread turns every exchange into one, and the tree of maps and strings cost more
+// than the SQLite append. Field order here is the order in the ledger entry.
+
+#[derive(Serialize)]
+struct FindingRecord<'a> {
+    detector: &'a str,
+    category: &'a str,
+    rule_id: &'a str,
+    score: f32,
+    action: &'a str,
+    span: Option<[usize; 2]>,
+    maps_to: &'a [String],
+}
+
+/// The record of one decision.
+#[derive(Serialize)]
+pub struct DecisionRecord<'a> {
+    stage: &'a str,
+    param: &'a str,
+    tool: Option<&'a str>,
+    action: &'a str,
+    enforced_action: &'a str,
+    shadow: bool,
+    elapsed_us: u64,
+    findings: Vec<FindingRecord<'a>>,
+}
+
+impl<'a> DecisionRecord<'a> {
+    pub fn of(c: &'a Checked) -> Self {
+        let d = &c.decision;
+        DecisionRecord {
+            stage: d.stage.as_str(),
+            param: &c.param,
+            tool: c.tool.as_deref(),
+            action: d.action.as_str(),
+            enforced_action: d.enforced_action.as_str(),
+            shadow: d.shadow,
+            elapsed_us: d.elapsed_us,
+            findings: d
+                .findings
+                .iter()
+                .map(|f| FindingRecord {
+                    detector: &f.detector,
+                    category: &f.category,
+                    rule_id: &f.rule_id,
+                    score: f.score,
+                    action: f.action.as_str(),
+                    span: f.span.map(|s| [s.start, s.end]),
+                    maps_to: &f.maps_to,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PolicyRef<'a> {
+    id: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Latency {
+    total: u64,
+    guard: u64,
+    upstream: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ContentHashes {
+    request_sha256: String,
+    response_sha256: String,
+    request_bytes: usize,
+    response_bytes: usize,
+}
+
+#[derive(Serialize)]
+struct ExchangeRecord<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    request_id: &'a str,
+    started_at: &'a str,
+    route: &'a str,
+    system: Option<&'a str>,
+    app: Option<&'a str>,
+    endpoint: &'a str,
+    stream: bool,
+    model_requested: Option<&'a str>,
+    model_upstream: Option<&'a str>,
+    policy: PolicyRef<'a>,
+    prompt_version: Option<&'a str>,
+    status: u16,
+    outcome: &'a str,
+    error: Option<&'a str>,
+    latency_us: Latency,
+    usage: Option<Usage>,
+    log_content: &'static str,
+    content: Option<ContentHashes>,
+    decisions: Vec<DecisionRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContentRecord<'a> {
+    request_id: &'a str,
+    request: Value,
+    response: Value,
 }
 
 /// The ledger entries of one exchange (one or two).
@@ -88,63 +175,68 @@ pub fn entries(x: &Exchange, content: LogContent) -> Vec<NewEntry> {
         Some(a) => format!("gateway:{a}"),
         None => "gateway".to_string(),
     };
-    let bodies = match content {
-        LogContent::None => Value::Null,
-        _ => json!({
-            "request_sha256": sha256_hex(&x.request_body),
-            "response_sha256": sha256_hex(&x.response_body),
-            "request_bytes": x.request_body.len(),
-            "response_bytes": x.response_body.len(),
+    let hashes = match content {
+        LogContent::None => None,
+        _ => Some(ContentHashes {
+            request_sha256: sha256_hex(&x.request_body),
+            response_sha256: sha256_hex(&x.response_body),
+            request_bytes: x.request_body.len(),
+            response_bytes: x.response_body.len(),
         }),
     };
-    let record = json!({
-        "type": "gateway_exchange",
-        "request_id": x.request_id,
-        "started_at": x.started_at,
-        "route": x.route,
-        "system": x.system,
-        "app": x.app,
-        "endpoint": x.endpoint,
-        "stream": x.stream,
-        "model_requested": x.model_requested,
-        "model_upstream": x.model_upstream,
-        "policy": {"id": x.policy_id, "version": x.policy_version},
-        "prompt_version": x.prompt_version,
-        "status": x.status,
-        "outcome": x.outcome,
-        "error": x.error,
-        "latency_us": {"total": x.total_us, "guard": x.guard_us, "upstream": x.upstream_us},
-        "usage": x.usage.map(|u| json!({
-            "prompt_tokens": u.prompt_tokens,
-            "completion_tokens": u.completion_tokens,
-            "total_tokens": u.total_tokens,
-        })),
-        "log_content": content.as_str(),
-        "content": bodies,
-        "decisions": x.checks.iter().map(decision_json).collect::<Vec<_>>(),
-    });
-    let mut out = vec![NewEntry {
+    let record = ExchangeRecord {
+        kind: "gateway_exchange",
+        request_id: &x.request_id,
+        started_at: &x.started_at,
+        route: &x.route,
+        system: x.system.as_deref(),
+        app: x.app.as_deref(),
+        endpoint: x.endpoint,
+        stream: x.stream,
+        model_requested: x.model_requested.as_deref(),
+        model_upstream: x.model_upstream.as_deref(),
+        policy: PolicyRef {
+            id: &x.policy_id,
+            version: &x.policy_version,
+        },
+        prompt_version: x.prompt_version.as_deref(),
+        status: x.status,
+        outcome: x.outcome,
+        error: x.error.as_deref(),
+        latency_us: Latency {
+            total: x.total_us,
+            guard: x.guard_us,
+            upstream: x.upstream_us,
+        },
+        usage: x.usage,
+        log_content: content.as_str(),
+        content: hashes,
+        decisions: x.checks.iter().map(DecisionRecord::of).collect(),
+    };
+    let mut out = Vec::with_capacity(2);
+    out.push(NewEntry {
         kind: EntryKind::GuardDecision,
         actor: actor.clone(),
         subject: subject.clone(),
-        payload: record.to_string().into_bytes(),
-    }];
+        // Serialising plain structs of strings and numbers cannot fail.
+        payload: serde_json::to_vec(&record).unwrap_or_default(),
+    });
     if content == LogContent::Full {
         let body = |b: &Bytes| match serde_json::from_slice::<Value>(b) {
             Ok(v) => v,
             Err(_) => Value::String(String::from_utf8_lossy(b).into_owned()),
         };
-        let payload = json!({
-            "request_id": x.request_id,
-            "request": body(&x.request_body),
-            "response": body(&x.response_body),
-        });
+        let payload = ContentRecord {
+            request_id: &x.request_id,
+            request: body(&x.request_body),
+            response: body(&x.response_body),
+        };
         if let Ok(kind) = EntryKind::parse(CONTENT_KIND) {
             out.push(NewEntry {
                 kind,
                 actor,
                 subject,
-                payload: payload.to_string().into_bytes(),
+                payload: serde_json::to_vec(&payload).unwrap_or_default(),
             });
         }
     }
