@@ -1,4 +1,5 @@
-//! Latency of `Guard::check` with the default policy, with and without the classifier.
+//! Latency of `Guard::check` with the default policy, with and without the classifier, and of a
+//! policy that runs the injection classifier alone (`classifier/…`).
 //!
 //! Run on one core: `taskset -c 0 cargo bench -p airisk-guard --bench guard`.
 //! Criterion reports the mean/median per call; before it, a percentile pass prints p50/p90/p99
@@ -50,6 +51,12 @@ fn guards() -> (Guard, Guard) {
     let without = Guard::from_yaml(&without_yaml).expect("policy without classifier");
     (with, without)
 }
+
+/// A policy whose only detector is the injection classifier, so its cost is measured without the
+/// other detectors (input preparation is still included, as in every check: `prepare/…` times
+/// that alone, with a policy that has no detectors).
+const CLASSIFIER_ONLY: &str = "id: clf\nversion: '1'\nstages:\n  input:\n    detectors:\n      - detector: injection_classifier\n        action: block\n";
+const NO_DETECTORS: &str = "id: none\nversion: '1'\nstages: {}\n";
 
 fn percentiles() {
     let (with, without) = guards();
@@ -132,6 +139,24 @@ fn bench(c: &mut Criterion) {
             })
         })
     });
+    let classifier = Guard::from_yaml(CLASSIFIER_ONLY).expect("classifier-only policy");
+    let nothing = Guard::from_yaml(NO_DETECTORS).expect("empty policy");
+    let t4 = text(4096);
+    for (name, g, t) in [
+        ("classifier/input_1KB", &classifier, &t1),
+        ("classifier/input_4KB", &classifier, &t4),
+        ("prepare/input_1KB", &nothing, &t1),
+        ("prepare/input_4KB", &nothing, &t4),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                g.check(Input::Prompt {
+                    text: black_box(t),
+                    system: false,
+                })
+            })
+        });
+    }
     c.bench_function("check/tool_call", |b| {
         b.iter(|| {
             with.check(Input::ToolCall {

@@ -76,6 +76,21 @@ fn fnv(seed: u64, bytes: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
+// The three feature families, hashed in one place so the per-window path and the shared
+// per-segment path cannot drift apart.
+fn word_hash(word: &[u8]) -> u64 {
+    fnv(1, word)
+}
+
+fn pair_hash(prev: &[u8], word: &[u8]) -> u64 {
+    fnv(2, prev) ^ fnv(3, word).rotate_left(17)
+}
+
+/// `n` is the gram's length in chars; `gram` its UTF-8 bytes.
+fn gram_hash(n: usize, gram: &[u8]) -> u64 {
+    fnv(10 + n as u64, gram)
+}
+
 /// Hashed features of one window: `(index, sign)` pairs, signed as `index | sign bit`.
 /// Duplicates are kept (term counts). The vector is scaled by `1/sqrt(len)` when used.
 pub fn features(text: &str, bits: u32, out: &mut Vec<u32>) {
@@ -120,11 +135,9 @@ fn features_ascii(text: &[u8], bits: u32, out: &mut Vec<u32>) {
         .split(|b| !b.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        push(fnv(1, w));
+        push(word_hash(w));
         if let Some(p) = prev {
-            let mut h = fnv(2, p);
-            h ^= fnv(3, w).rotate_left(17);
-            push(h);
+            push(pair_hash(p, w));
         }
         prev = Some(w);
     }
@@ -134,7 +147,7 @@ fn features_ascii(text: &[u8], bits: u32, out: &mut Vec<u32>) {
             continue;
         }
         for gram in norm.windows(n) {
-            push(fnv(10 + n as u64, gram));
+            push(gram_hash(n, gram));
         }
     }
 }
@@ -173,11 +186,9 @@ fn features_unicode(text: &str, bits: u32, out: &mut Vec<u32>) {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        push(fnv(1, w.as_bytes()));
+        push(word_hash(w.as_bytes()));
         if let Some(p) = prev {
-            let mut h = fnv(2, p.as_bytes());
-            h ^= fnv(3, w.as_bytes()).rotate_left(17);
-            push(h);
+            push(pair_hash(p.as_bytes(), w.as_bytes()));
         }
         prev = Some(w);
     }
@@ -192,10 +203,7 @@ fn features_unicode(text: &str, bits: u32, out: &mut Vec<u32>) {
             continue;
         }
         for i in 0..starts.len() - n {
-            push(fnv(
-                10 + n as u64,
-                &norm.as_bytes()[starts[i]..starts[i + n]],
-            ));
+            push(gram_hash(n, &norm.as_bytes()[starts[i]..starts[i + n]]));
         }
     }
 }
@@ -246,6 +254,274 @@ pub fn windows(text: &str, cfg: &ModelConfig) -> Vec<(usize, usize)> {
         start = if next > start { next } else { end };
     }
     out
+}
+
+/// Segments longer than this are always scanned window by window (positions are kept as `u32`,
+/// and the lower-cased text can be longer than the input).
+const MAX_SHARED_LEN: usize = 1 << 28;
+
+/// One segment featurised once, so that the margin of a window comes from prefix sums instead of
+/// featurising the window again (consecutive windows overlap by half, so that featurised every
+/// byte about twice).
+///
+/// Why it is exact: when neither end of a window `[s, e)` falls inside a whitespace-separated
+/// token (the usual case, as [`windows`] snaps ends to whitespace), the window's normalised text
+/// is ` ` + its whole tokens, lower-cased and joined by ` `, + ` `; that is the slice of the
+/// segment's normalised text from the space before its first token to the space after its
+/// last. Its words, word pairs and char n-grams are then exactly the segment's ones that lie
+/// inside that slice. Other windows (ends mid-token: long tokens, text without whitespace) go
+/// through [`Model::score_window`].
+#[derive(Debug, Default)]
+struct SegmentFeatures {
+    /// Normalised text of the whole segment, as [`features`] builds it for one window.
+    norm: String,
+    /// Byte offset of each char of `norm`, then `norm.len()`; empty when `norm` is ASCII.
+    starts: Vec<u32>,
+    /// Chars in `norm`.
+    chars: usize,
+    /// Maximal runs of non-whitespace of the segment: start and end byte in the segment, and the
+    /// char position of the token in `norm`.
+    tokens: Vec<(u32, u32, u32)>,
+    /// Char position in `norm` of each word (run of alphanumerics).
+    word_at: Vec<u32>,
+    /// Prefix sums over words of the signed unigram weights (`uni`), and of the signed weights
+    /// of the pair each word closes with the word before it (`pairs`). f64, so differences of
+    /// large prefixes keep the precision of a per-window f32 sum.
+    uni: Vec<f64>,
+    pairs: Vec<f64>,
+    /// Prefix sums over start positions (chars) of the signed weights of the 3-, 4- and 5-grams
+    /// that start there (those that fit in `norm`).
+    grams: Vec<f64>,
+    /// Scratch: hashed features (`features`' encoding, index and sign bit) before they are
+    /// weighed.
+    feats: Vec<u32>,
+}
+
+impl SegmentFeatures {
+    /// Bytes of the `n`-char gram starting at char `j`.
+    fn gram(&self, j: usize, n: usize) -> &[u8] {
+        let b = self.norm.as_bytes();
+        if self.starts.is_empty() {
+            &b[j..j + n]
+        } else {
+            &b[self.starts[j] as usize..self.starts[j + n] as usize]
+        }
+    }
+
+    fn build(&mut self, text: &str, model: &Model) {
+        self.norm.clear();
+        self.starts.clear();
+        self.tokens.clear();
+        self.word_at.clear();
+        self.uni.clear();
+        self.pairs.clear();
+        self.grams.clear();
+        self.feats.clear();
+        let ascii = text.is_ascii();
+        self.normalise(text, ascii);
+        let feat = |h: u64| encode(h, model.config.bits);
+        // All hashes first, then the weights in a loop of lookups alone: the weight table is
+        // megabytes, so most lookups miss the cache, and a tight loop keeps many in flight.
+        // (Measured: faster than looking each weight up as it is hashed.)
+
+        // Words: per word its unigram, then the pair it closes (a placeholder for the first).
+        let norm = self.norm.as_bytes();
+        let (feats, word_at) = (&mut self.feats, &mut self.word_at);
+        let mut prev: Option<(usize, usize)> = None;
+        let mut word = |ws: usize, we: usize, wc: usize| {
+            feats.push(feat(word_hash(&norm[ws..we])));
+            feats.push(prev.map_or(0, |(ps, pe)| feat(pair_hash(&norm[ps..pe], &norm[ws..we]))));
+            word_at.push(wc as u32);
+            prev = Some((ws, we));
+        };
+        // `norm` ends with a space, so every word is closed.
+        let mut open: Option<(usize, usize)> = None;
+        if ascii {
+            for (i, &b) in norm.iter().enumerate() {
+                if b.is_ascii_alphanumeric() {
+                    open.get_or_insert((i, i));
+                } else if let Some((ws, wc)) = open.take() {
+                    word(ws, i, wc);
+                }
+            }
+        } else {
+            for (ci, (bi, c)) in self.norm.char_indices().enumerate() {
+                if c.is_alphanumeric() {
+                    open.get_or_insert((bi, ci));
+                } else if let Some((ws, wc)) = open.take() {
+                    word(ws, bi, wc);
+                }
+            }
+        }
+        let w = |f: u32| signed_weight(model, f);
+        self.uni.push(0.0);
+        self.pairs.push(0.0);
+        let (mut u, mut p) = (0.0f64, 0.0f64);
+        for (i, pair) in self.feats.chunks_exact(2).enumerate() {
+            u += w(pair[0]);
+            if i > 0 {
+                p += w(pair[1]);
+            }
+            self.uni.push(u);
+            self.pairs.push(p);
+        }
+
+        // Char n-grams: all 3-grams, then all 4-grams, then all 5-grams (those that fit).
+        self.feats.clear();
+        let chars = self.chars;
+        let count = |n: usize| (chars + 1).saturating_sub(n);
+        if ascii {
+            // A constant gram length lets the hash loop unroll.
+            let norm = self.norm.as_bytes();
+            let feats = &mut self.feats;
+            feats.extend(norm.windows(3).map(|g| feat(gram_hash(3, g))));
+            feats.extend(norm.windows(4).map(|g| feat(gram_hash(4, g))));
+            feats.extend(norm.windows(5).map(|g| feat(gram_hash(5, g))));
+        } else {
+            for n in 3..=5usize {
+                for j in 0..count(n) {
+                    self.feats.push(feat(gram_hash(n, self.gram(j, n))));
+                }
+            }
+        }
+        let (g3, rest) = self.feats.split_at(count(3));
+        let (g4, g5) = rest.split_at(count(4));
+        self.grams.reserve(chars + 1);
+        self.grams.push(0.0);
+        let mut g = 0.0f64;
+        for j in 0..chars {
+            // Grams starting at `j`; the longer ones run out first.
+            let mut at = 0.0f64;
+            if let Some(&f) = g3.get(j) {
+                at += w(f);
+            }
+            if let Some(&f) = g4.get(j) {
+                at += w(f);
+            }
+            if let Some(&f) = g5.get(j) {
+                at += w(f);
+            }
+            g += at;
+            self.grams.push(g);
+        }
+    }
+
+    /// Normalises `text` into `norm` exactly as [`features`] does for one window, recording
+    /// where each token lands.
+    fn normalise(&mut self, text: &str, ascii: bool) {
+        self.norm.push(' ');
+        let mut chars = 1usize;
+        let mut open: Option<(usize, usize)> = None;
+        if ascii {
+            for (i, &b) in text.as_bytes().iter().enumerate() {
+                if (b as char).is_whitespace() {
+                    self.close_token(&mut open, i, &mut chars);
+                } else {
+                    open.get_or_insert((i, chars));
+                    self.norm.push(b.to_ascii_lowercase() as char);
+                    chars += 1;
+                }
+            }
+        } else {
+            for (i, c) in text.char_indices() {
+                if c.is_whitespace() {
+                    self.close_token(&mut open, i, &mut chars);
+                } else {
+                    open.get_or_insert((i, chars));
+                    for l in c.to_lowercase() {
+                        self.norm.push(l);
+                        chars += 1;
+                    }
+                }
+            }
+        }
+        self.close_token(&mut open, text.len(), &mut chars);
+        self.chars = chars;
+        if !ascii {
+            let len = self.norm.len() as u32;
+            self.starts
+                .extend(self.norm.char_indices().map(|(i, _)| i as u32));
+            self.starts.push(len);
+        }
+    }
+
+    /// Ends the open token, if any, at byte `end` of the segment.
+    fn close_token(&mut self, open: &mut Option<(usize, usize)>, end: usize, chars: &mut usize) {
+        if let Some((ts, tc)) = open.take() {
+            self.tokens.push((ts as u32, end as u32, tc as u32));
+            self.norm.push(' ');
+            *chars += 1;
+        }
+    }
+
+    /// Margin of the window `[s, e)` of the segment last built, or `None` when an end of the
+    /// window cuts a token (then the window's text is not a slice of the segment's).
+    fn margin(&self, s: usize, e: usize, model: &Model) -> Option<f32> {
+        let t = &self.tokens;
+        let cuts = |b: usize| {
+            let k = t.partition_point(|x| x.1 as usize <= b);
+            k < t.len() && (t[k].0 as usize) < b
+        };
+        if cuts(s) || cuts(e) {
+            return None;
+        }
+        // Tokens `k..m` are the window's: neither end cuts one.
+        let k = t.partition_point(|x| (x.0 as usize) < s);
+        let m = t.partition_point(|x| x.1 as usize <= e);
+        if m <= k {
+            // Only whitespace: no features, as in `Model::margin`.
+            return Some(model.bias);
+        }
+        // The window's normalised text is `norm`'s chars `p..q`: from the space before its
+        // first token to the space after its last (the one just before token `m`, or the end).
+        let p = t[k].2 as usize - 1;
+        let q = if m < t.len() {
+            t[m].2 as usize
+        } else {
+            self.chars
+        };
+        let len = q - p;
+
+        let a = self.word_at.partition_point(|&w| (w as usize) < p);
+        let b = self.word_at.partition_point(|&w| (w as usize) < q);
+        let words = b - a;
+        let mut sum = self.uni[b] - self.uni[a];
+        if words > 1 {
+            // The pair closed by word `a` starts outside the window.
+            sum += self.pairs[b] - self.pairs[a + 1];
+        }
+
+        // Grams starting in `p..q`, less those that run past `q` (at most 9, rehashed).
+        let weight = |h: u64| signed_weight(model, encode(h, model.config.bits));
+        sum += self.grams[q] - self.grams[p];
+        for j in p.max(q.saturating_sub(4))..q {
+            for n in 3..=5usize {
+                if j + n > q && j + n <= self.chars {
+                    sum -= weight(gram_hash(n, self.gram(j, n)));
+                }
+            }
+        }
+
+        let count = words
+            + words.saturating_sub(1)
+            + (3..=5usize)
+                .map(|n| (len + 1).saturating_sub(n))
+                .sum::<usize>();
+        Some((sum / (count as f64).sqrt() + f64::from(model.bias)) as f32)
+    }
+}
+
+/// A feature hash in `features`' encoding: the index in the low `bits`, the sign in bit 31.
+fn encode(h: u64, bits: u32) -> u32 {
+    ((h & ((1u64 << bits) - 1)) as u32) | (((h >> 63) as u32) << 31)
+}
+
+/// The signed weight of a feature in `features`' encoding, as `Model::margin` applies it.
+fn signed_weight(model: &Model, f: u32) -> f64 {
+    let w = model.weights[(f & 0x7fff_ffff) as usize];
+    // Negation by flipping the sign bit: the sign is a coin toss per feature, so a branch on
+    // it would be mispredicted half the time.
+    f64::from(f32::from_bits(w.to_bits() ^ (f & 0x8000_0000)))
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -511,18 +787,9 @@ impl Detector for InjectionClassifier {
 
     fn scan(&self, subject: &Subject<'_>, out: &mut Vec<Hit>) {
         let mut buf = Vec::new();
+        let mut shared = SegmentFeatures::default();
         for (si, seg) in subject.text.segments.iter().enumerate() {
-            let mut best: Option<(f32, usize, usize)> = None;
-            let ws = windows(&seg.text, &self.config);
-            // Evenly subsample when a huge input has more windows than the cap.
-            let step = ws.len().div_ceil(self.max_windows).max(1);
-            for &(s, e) in ws.iter().step_by(step) {
-                let p = self.model.score_window(&seg.text[s..e], &mut buf);
-                if best.is_none_or(|b| p > b.0) {
-                    best = Some((p, s, e));
-                }
-            }
-            if let Some((p, s, e)) = best {
+            if let Some((p, s, e)) = self.best_window(&seg.text, &mut shared, &mut buf) {
                 let (cat, rule): (&str, String) = match seg.origin {
                     Origin::Primary => ("injection", "inj.classifier".into()),
                     _ => ("encoded_payload", "inj.classifier.decoded".into()),
@@ -530,6 +797,61 @@ impl Detector for InjectionClassifier {
                 out.push(Hit::seg(cat, rule, si, s, e, p));
             }
         }
+    }
+}
+
+impl InjectionClassifier {
+    /// The highest-scoring window of `text` (the first of equals) and its score.
+    fn best_window(
+        &self,
+        text: &str,
+        shared: &mut SegmentFeatures,
+        buf: &mut Vec<u32>,
+    ) -> Option<(f32, usize, usize)> {
+        let ws = windows(text, &self.config);
+        // Evenly subsample when a huge input has more windows than the cap.
+        let step = ws.len().div_ceil(self.max_windows).max(1);
+        // Featurising the whole segment once pays when the scanned windows cover each byte
+        // about 1.5 times or more; otherwise it would featurise text no window scans.
+        let use_shared = ws.len() > 1
+            && text.len() <= MAX_SHARED_LEN
+            && 3 * step * self.config.stride <= 2 * self.config.window;
+        if use_shared {
+            shared.build(text, self.model);
+        }
+        let mut best: Option<(f32, usize, usize)> = None;
+        for &(s, e) in ws.iter().step_by(step) {
+            let margin = if use_shared {
+                shared.margin(s, e, self.model)
+            } else {
+                None
+            };
+            let p = match margin {
+                Some(z) => sigmoid(z),
+                None => self.model.score_window(&text[s..e], buf),
+            };
+            if best.is_none_or(|b| p > b.0) {
+                best = Some((p, s, e));
+            }
+        }
+        best
+    }
+
+    /// [`InjectionClassifier::best_window`] with every window featurised on its own: the
+    /// reference the shared path is tested against.
+    #[cfg(test)]
+    fn best_window_reference(&self, text: &str) -> Option<(f32, usize, usize)> {
+        let mut buf = Vec::new();
+        let ws = windows(text, &self.config);
+        let step = ws.len().div_ceil(self.max_windows).max(1);
+        let mut best: Option<(f32, usize, usize)> = None;
+        for &(s, e) in ws.iter().step_by(step) {
+            let p = self.model.score_window(&text[s..e], &mut buf);
+            if best.is_none_or(|b| p > b.0) {
+                best = Some((p, s, e));
+            }
+        }
+        best
     }
 }
 
@@ -591,6 +913,101 @@ mod tests {
             features(&text, 16, &mut a);
             features_unicode(&text, 16, &mut b);
             proptest::prop_assert_eq!(a, b);
+        }
+    }
+
+    fn classifier(window: usize, stride: usize, max_windows: usize) -> InjectionClassifier {
+        let model = builtin().expect("built-in model");
+        InjectionClassifier {
+            model,
+            config: ModelConfig {
+                window,
+                stride,
+                ..model.config
+            },
+            max_windows,
+        }
+    }
+
+    /// The shared path against the reference: the same best score and, unless another window
+    /// ties with it, the same window; and every window it scores, the margin of that window
+    /// featurised on its own.
+    fn check_shared_path(
+        text: &str,
+        c: &InjectionClassifier,
+    ) -> std::result::Result<(), proptest::test_runner::TestCaseError> {
+        let mut shared = SegmentFeatures::default();
+        let mut buf = Vec::new();
+        let (p_new, s_new, e_new) = c.best_window(text, &mut shared, &mut buf).unwrap();
+        let (p_ref, s_ref, e_ref) = c.best_window_reference(text).unwrap();
+        proptest::prop_assert!(
+            (p_new - p_ref).abs() <= 1e-5,
+            "best {p_new} at {s_new}..{e_new}, reference {p_ref} at {s_ref}..{e_ref}"
+        );
+        if (s_new, e_new) != (s_ref, e_ref) {
+            let tie = c.model.score_window(&text[s_new..e_new], &mut buf);
+            proptest::prop_assert!(
+                (tie - p_ref).abs() <= 1e-5,
+                "chose {s_new}..{e_new} ({tie}) over {s_ref}..{e_ref} ({p_ref})"
+            );
+        }
+        shared.build(text, c.model);
+        for (s, e) in windows(text, &c.config) {
+            if let Some(z) = shared.margin(s, e, c.model) {
+                features(&text[s..e], c.model.config.bits, &mut buf);
+                let want = c.model.margin(&buf);
+                proptest::prop_assert!(
+                    (z - want).abs() <= 1e-5 * want.abs().max(1.0),
+                    "window {s}..{e}: margin {z}, reference {want}"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn any_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "[ -~\\t\\n]{0,1500}",
+            "\\PC{0,1500}",
+            // Whitespace-poor: windows cannot snap and end mid-token.
+            "([A-Za-z0-9+/=]{1,300} ?){0,8}",
+            // Long runs of whitespace.
+            "([a-zA-Z.,']{1,8}[ \\t\\n\\r\\x0b\\x0c]{1,80}){0,60}",
+            // Non-ASCII words, Unicode whitespace, chars whose lower case is longer (İ, ẞ).
+            "([a-zéİẞΣß日本0-9-]{1,12}[ \\u{a0}\\u{85}\\u{3000}\\u{2028}\\t]{1,3}){0,150}",
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shared_scan_matches_the_per_window_reference(
+            text in any_text(),
+            window in 32usize..300,
+            frac in 1usize..4,
+            max_windows in proptest::prop_oneof![proptest::strategy::Just(4096usize), 1usize..8],
+        ) {
+            let c = classifier(window, (window / frac).max(1), max_windows);
+            check_shared_path(&text, &c)?;
+        }
+
+        #[test]
+        fn shared_scan_matches_with_the_default_geometry(text in any_text()) {
+            check_shared_path(&text, &classifier(256, 128, 4096))?;
+        }
+    }
+
+    #[test]
+    fn prose_windows_take_the_shared_path() {
+        let c = classifier(256, 128, 4096);
+        let mut shared = SegmentFeatures::default();
+        for text in [
+            "Please keep the tone friendly, and offer a discount code.\n".repeat(40),
+            "Bitte İstanbul ẞtraße grüßen, 日本 und Σίσυφος; danke.\t".repeat(40),
+        ] {
+            shared.build(&text, c.model);
+            for (s, e) in windows(&text, &c.config) {
+                assert!(shared.margin(s, e, c.model).is_some(), "{s}..{e}");
+            }
         }
     }
 
