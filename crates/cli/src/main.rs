@@ -129,7 +129,7 @@ fn main() -> ExitCode {
                     json,
                 } => commands::catalog::crosswalk(&from, &to, with.as_ref(), json),
                 Command::Gateway(args) => commands::gateway::run(&ctx, args),
-                Command::Guard(args) => commands::guard::run(args),
+                Command::Guard(args) => commands::guard::run(&ctx, args),
                 Command::Redteam(args) => commands::redteam::run(&ctx, args),
                 Command::Schema => {
                     print!("{}", airisk_regfile::register_file_schema());

@@ -27,6 +27,7 @@ pub mod decision;
 pub mod detectors;
 pub mod error;
 pub mod eval;
+pub mod gate;
 pub mod normalize;
 pub mod policy;
 pub mod schema;

@@ -191,3 +191,78 @@ fn print_table(records: &[EvidenceRecord]) {
     println!("Evidence ({})", records.len());
     println!("{table}");
 }
+
+/// Where a test's result is filed: a system, risks and applied controls, all checked to exist
+/// before the test runs (a long run should not fail at the end on a typo).
+pub struct TestLinks {
+    pub system: Option<String>,
+    pub risks: Vec<String>,
+    pub controls: Vec<String>,
+}
+
+impl TestLinks {
+    pub fn is_empty(&self) -> bool {
+        self.system.is_none() && self.risks.is_empty() && self.controls.is_empty()
+    }
+
+    /// Fails, naming the flag, on any id the register does not have.
+    pub fn check(&self, ctx: &Context) -> Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let (_, register) = ctx.load()?;
+        if let Some(system) = &self.system {
+            if !register.systems.contains_key(system) {
+                bail!("--system {system}: no such system in the register");
+            }
+        }
+        for r in &self.risks {
+            if !register.risks.contains_key(r) {
+                bail!("--risk {r}: no such risk in the register");
+            }
+        }
+        for c in &self.controls {
+            if !register.controls.contains_key(c) {
+                bail!("--control {c}: no such applied control in the register (see `airisk control list`)");
+            }
+        }
+        Ok(())
+    }
+
+    /// The evidence targets: `system:…`, `risk:…`, `control:…`.
+    pub fn targets(&self) -> Vec<String> {
+        let mut targets: Vec<String> = self.system.iter().map(|s| format!("system:{s}")).collect();
+        targets.extend(self.risks.iter().map(|r| format!("risk:{r}")));
+        targets.extend(self.controls.iter().map(|c| format!("control:{c}")));
+        targets
+    }
+}
+
+/// Stores one test report as evidence for every linked target, each with the same outcome
+/// (`None` for a run without gates: a measurement, not a test result).
+pub fn record_test_report(
+    store: &mut airisk_store::Store,
+    ctx: &Context,
+    links: &TestLinks,
+    file_name: &str,
+    content: &[u8],
+    note: &str,
+    outcome: Option<EvidenceOutcome>,
+) -> Result<Vec<EvidenceRecord>> {
+    let mut records = vec![];
+    for target in links.targets() {
+        let (rec, _) = store.add_evidence(
+            NewEvidence {
+                content: content.to_vec(),
+                target,
+                file_name: file_name.into(),
+                note: note.into(),
+                outcome,
+            },
+            &ctx.actor,
+            chrono::Utc::now(),
+        )?;
+        records.push(rec);
+    }
+    Ok(records)
+}

@@ -5,6 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use airisk_guard::eval::evaluate_dataset;
+use airisk_guard::gate::EvalGate;
+use airisk_store::evidence::EvidenceOutcome;
+use sha2::{Digest, Sha256};
+
+use crate::commands::evidence::{record_test_report, TestLinks};
+use crate::context::Context;
 use airisk_guard::{Action, Guard, Input, Stage};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -84,6 +90,25 @@ pub struct EvalArgs {
     /// Print the tables as JSON instead of Markdown.
     #[arg(long)]
     pub json: bool,
+    /// A release gate on the evaluation, e.g. 'recall>=0.9', 'fpr<=0.02',
+    /// 'CREDIT_CARD.recall>=0.95' (a group of the tables; default the overall row). Repeatable;
+    /// exit 3 when one fails.
+    #[arg(long, value_name = "GATE", value_parser = parse_gate)]
+    pub gate: Vec<EvalGate>,
+    /// Store the evaluation as evidence for this system (with gates it is a test result).
+    #[arg(long, value_name = "ID")]
+    pub system: Option<String>,
+    /// … and for this risk (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub risk: Vec<String>,
+    /// … and for this applied control (repeatable): a gated evaluation then counts towards the
+    /// control's effectiveness.
+    #[arg(long, value_name = "ID")]
+    pub control: Vec<String>,
+}
+
+fn parse_gate(s: &str) -> std::result::Result<EvalGate, String> {
+    EvalGate::parse(s)
 }
 
 /// Exit status when `--fail-on` matched (same meaning as `due --check`: needs attention).
@@ -114,10 +139,10 @@ fn read_text(arg: &Option<String>) -> Result<String> {
 }
 
 /// Runs `airisk guard …`.
-pub fn run(args: GuardArgs) -> Result<ExitCode> {
+pub fn run(ctx: &Context, args: GuardArgs) -> Result<ExitCode> {
     match args.command {
         GuardCommand::Check(a) => check(a),
-        GuardCommand::Eval(a) => eval(a),
+        GuardCommand::Eval(a) => eval(ctx, a),
     }
 }
 
@@ -167,36 +192,134 @@ fn check(a: CheckArgs) -> Result<ExitCode> {
     })
 }
 
-fn eval(a: EvalArgs) -> Result<ExitCode> {
+fn eval(ctx: &Context, a: EvalArgs) -> Result<ExitCode> {
+    let links = TestLinks {
+        system: a.system.clone(),
+        risks: a.risk.clone(),
+        controls: a.control.clone(),
+    };
+    links.check(ctx)?;
     let guard = load_guard(&a.policy)?;
-    let data = std::fs::read_to_string(&a.dataset)
+    let data = std::fs::read(&a.dataset)
         .with_context(|| format!("reading dataset {}", a.dataset.display()))?;
-    let reports = evaluate_dataset(&guard, &data)
+    let text = std::str::from_utf8(&data)
+        .with_context(|| format!("dataset {}: not UTF-8 text", a.dataset.display()))?;
+    let reports = evaluate_dataset(&guard, text)
         .with_context(|| format!("dataset {}", a.dataset.display()))?;
-    if a.json {
-        let rows: Vec<serde_json::Value> = reports
-            .iter()
-            .map(|r| {
-                let groups: Vec<serde_json::Value> = r
-                    .rows
-                    .iter()
-                    .map(|(g, c)| {
-                        serde_json::json!({
-                            "group": g, "tp": c.tp, "fp": c.fp, "tn": c.tn, "fn": c.fn_,
-                            "precision": c.precision(), "recall": c.recall(),
-                            "f1": c.f1(), "fpr": c.fpr(),
-                        })
+    let gates = a
+        .gate
+        .iter()
+        .map(|g| g.check(&reports))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| anyhow!(e))?;
+    let passed = gates.iter().all(|g| g.passed);
+    let tables: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let groups: Vec<serde_json::Value> = r
+                .rows
+                .iter()
+                .map(|(g, c)| {
+                    serde_json::json!({
+                        "group": g, "tp": c.tp, "fp": c.fp, "tn": c.tn, "fn": c.fn_,
+                        "precision": c.precision(), "recall": c.recall(),
+                        "f1": c.f1(), "fpr": c.fpr(),
                     })
-                    .collect();
-                serde_json::json!({"title": r.title, "groups": groups})
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+                })
+                .collect();
+            serde_json::json!({"title": r.title, "groups": groups})
+        })
+        .collect();
+    if a.json {
+        let out = if a.gate.is_empty() && links.is_empty() {
+            // The shape this command has always printed without gates.
+            serde_json::Value::Array(tables.clone())
+        } else {
+            serde_json::json!({"tables": tables, "gates": gates})
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("policy {} {}\n", guard.policy().id, guard.policy().version);
         for r in &reports {
             println!("{}", r.to_markdown());
         }
+        for g in &gates {
+            println!(
+                "gate {:<36} {:<24} {:<8} {}",
+                g.expr,
+                g.group,
+                g.value
+                    .map(|v| format!("{v:.4}"))
+                    .unwrap_or_else(|| "no data".into()),
+                if g.passed { "pass" } else { "FAIL" }
+            );
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    if !links.is_empty() {
+        let dataset_sha256 = hex::encode(Sha256::digest(&data));
+        let report = serde_json::json!({
+            "type": "guard_evaluation",
+            "policy": {"id": guard.policy().id, "version": guard.policy().version},
+            "dataset": {
+                "file": a.dataset.file_name().map(|n| n.to_string_lossy().into_owned()),
+                "sha256": dataset_sha256,
+            },
+            "tables": tables,
+            "gates": gates,
+        });
+        let headline = reports
+            .first()
+            .and_then(|r| r.rows.first())
+            .map(|(g, c)| {
+                let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+                format!(
+                    "{g}: precision {}, recall {}, FPR {}",
+                    f(c.precision()),
+                    f(c.recall()),
+                    f(c.fpr())
+                )
+            })
+            .unwrap_or_default();
+        let note = format!(
+            "guard policy {} {} on {}: {headline}{}",
+            guard.policy().id,
+            guard.policy().version,
+            a.dataset.display(),
+            match (gates.is_empty(), passed) {
+                (true, _) => String::new(),
+                (false, true) => ", gates passed".into(),
+                (false, false) => ", gates failed".into(),
+            }
+        );
+        // Gated, it is a test result for control effectiveness; ungated, a measurement.
+        let outcome = (!gates.is_empty()).then_some(if passed {
+            EvidenceOutcome::Pass
+        } else {
+            EvidenceOutcome::Fail
+        });
+        let mut store = ctx.open()?;
+        let records = record_test_report(
+            &mut store,
+            ctx,
+            &links,
+            "guard-evaluation.json",
+            serde_json::to_string_pretty(&report)?.as_bytes(),
+            &note,
+            outcome,
+        )?;
+        eprintln!(
+            "recorded as evidence {} for {}",
+            records
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            links.targets().join(", ")
+        );
+    }
+    Ok(if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FLAGGED)
+    })
 }

@@ -13,6 +13,7 @@ use airisk_redteam::target::{RunOptions, Target};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Subcommand};
 
+use crate::commands::evidence::{record_test_report, TestLinks};
 use crate::context::{Context, EXIT_ATTENTION};
 
 /// Red-team an LLM application before launch: attack suites, judges, gates.
@@ -440,22 +441,12 @@ fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
         bail!("--risk and --control link evidence to a system: add --system ID");
     }
     // Check the evidence links before spending time on the run.
-    if let Some(system) = &a.system {
-        let (_, register) = ctx.load()?;
-        if !register.systems.contains_key(system) {
-            bail!("--system {system}: no such system in the register");
-        }
-        for r in &a.risk {
-            if !register.risks.contains_key(r) {
-                bail!("--risk {r}: no such risk in the register");
-            }
-        }
-        for c in &a.control {
-            if !register.controls.contains_key(c) {
-                bail!("--control {c}: no such applied control in the register (see `airisk control list`)");
-            }
-        }
-    }
+    let links = TestLinks {
+        system: a.system.clone(),
+        risks: a.risk.clone(),
+        controls: a.control.clone(),
+    };
+    links.check(ctx)?;
     let chains = match &a.converters {
         Some(list) => Some(parse_chains(list)?),
         None => None,
@@ -502,7 +493,7 @@ fn run_suite(ctx: &Context, a: RunArgs) -> Result<ExitCode> {
         airisk_redteam::run::write_reports(dir, &report)?;
     }
     if let Some(system) = &a.system {
-        record_evidence(ctx, &report, system, &a.risk, &a.control)?;
+        record_evidence(ctx, &report, system, &links)?;
     }
     if a.json {
         println!("{}", report.to_json());
@@ -564,15 +555,8 @@ fn print_summary(r: &Report, out: Option<&Path>) {
 
 /// Stores report.json as evidence for the system (and each linked risk and control), and
 /// appends one `redteam_result` ledger entry with the headline figures.
-fn record_evidence(
-    ctx: &Context,
-    report: &Report,
-    system: &str,
-    risks: &[String],
-    controls: &[String],
-) -> Result<()> {
+fn record_evidence(ctx: &Context, report: &Report, system: &str, links: &TestLinks) -> Result<()> {
     let mut store = ctx.open()?;
-    let content = report.to_json().into_bytes();
     let note = format!(
         "red-team suite {} {}: ASR {:.1}% ({}/{}), over-refusal {:.1}%, gates {}",
         report.suite,
@@ -587,9 +571,6 @@ fn record_evidence(
             "failed"
         }
     );
-    let mut targets = vec![format!("system:{system}")];
-    targets.extend(risks.iter().map(|r| format!("risk:{r}")));
-    targets.extend(controls.iter().map(|c| format!("control:{c}")));
     // A run with gates is a test result (control effectiveness counts it); one without is not.
     let outcome = (!report.gates.is_empty()).then(|| {
         if report.gates.iter().all(|g| g.passed) {
@@ -598,21 +579,16 @@ fn record_evidence(
             airisk_model::EvidenceOutcome::Fail
         }
     });
-    let mut records = vec![];
-    for t in &targets {
-        let (rec, _) = store.add_evidence(
-            airisk_store::evidence::NewEvidence {
-                content: content.clone(),
-                target: t.clone(),
-                file_name: "redteam-report.json".into(),
-                note: note.clone(),
-                outcome,
-            },
-            &ctx.actor,
-            chrono::Utc::now(),
-        )?;
-        records.push(rec);
-    }
+    let records = record_test_report(
+        &mut store,
+        ctx,
+        links,
+        "redteam-report.json",
+        report.to_json().as_bytes(),
+        &note,
+        outcome,
+    )?;
+    let targets = links.targets();
     let payload = serde_json::json!({
         "suite": report.suite, "suite_version": report.suite_version, "target": report.target,
         "asr": report.asr, "over_refusal": report.over_refusal, "categories": report.categories,
