@@ -58,6 +58,21 @@ fn check_accepts_the_example_and_names_bad_fields() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("--upstream"));
+    airisk()
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "gateway",
+            "--check",
+            "--workers",
+            "0",
+        ])
+        .args(["--config", &example()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--workers must be between 1 and 1024",
+        ));
 }
 
 /// Sends one HTTP/1.1 request and returns the status line and body.
@@ -102,6 +117,8 @@ fn a_run_logs_to_the_signed_ledger_and_stops_on_sigterm() {
             &port.to_string(),
             "--system",
             "SYS-9",
+            "--workers",
+            "3",
         ])
         .args([
             "--upstream",
@@ -133,11 +150,10 @@ fn a_run_logs_to_the_signed_ledger_and_stops_on_sigterm() {
         libc::kill(child.id() as i32, libc::SIGTERM);
     }
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("3 workers"), "{stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
     let tail = airisk()
         .args(["--db", db, "ledger", "tail", "--json"])
         .assert()

@@ -85,6 +85,10 @@ fn closed() -> FailMode {
 pub struct ConfigSpec {
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// Threads serving requests, each with its own event loop and upstream connections
+    /// (default: one per available core).
+    #[serde(default)]
+    pub workers: Option<usize>,
     /// Largest request body accepted, in bytes (413 above).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -227,6 +231,7 @@ impl GatewayConfig {
     ) -> Result<GatewayConfig, GatewayError> {
         let spec = ConfigSpec {
             listen,
+            workers: None,
             max_body_bytes: default_max_body(),
             log_content: LogContent::default(),
             retention_days: None,
@@ -321,6 +326,11 @@ pub fn validate(spec: &ConfigSpec, source: &str) -> Result<(), GatewayError> {
     }
     if spec.ledger_queue == 0 {
         return Err(err("ledger_queue".into(), "must be above 0"));
+    }
+    if let Some(w) = spec.workers {
+        if !(1..=1024).contains(&w) {
+            return Err(err("workers".into(), "must be between 1 and 1024"));
+        }
     }
     let mut names = std::collections::HashSet::new();
     for (i, r) in spec.routes.iter().enumerate() {
@@ -506,6 +516,18 @@ routes:
         assert!(e.contains("routes"), "{e}");
         let e = parse_spec(": : :", "g.yaml").unwrap_err().to_string();
         assert!(e.contains("g.yaml"), "{e}");
+
+        for workers in ["0", "5000"] {
+            let spec = parse_spec(&format!("workers: {workers}\n{OK}"), "g.yaml").unwrap();
+            let e = validate(&spec, "g.yaml").unwrap_err().to_string();
+            assert!(
+                e.contains("workers") && e.contains("between 1 and 1024"),
+                "{e}"
+            );
+        }
+        let spec = parse_spec(&format!("workers: 4\n{OK}"), "g.yaml").unwrap();
+        validate(&spec, "g.yaml").unwrap();
+        assert_eq!(spec.workers, Some(4));
     }
 
     #[test]

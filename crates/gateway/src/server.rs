@@ -23,7 +23,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -137,12 +136,7 @@ impl Gateway {
                 },
             );
         }
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| GatewayError::Io(format!("building the HTTP client: {e}")))?;
+        let client = http_client()?;
         let metrics = Arc::new(Metrics::default());
         let (sink, writer) = ledger::start(
             store,
@@ -174,69 +168,182 @@ impl Gateway {
         self.state.metrics.clone()
     }
 
+    /// Serves on `workers` threads, each running its own single-threaded runtime with its own
+    /// upstream connections; one acceptor thread deals the accepted connections out in turn.
+    /// Blocks until `shutdown` completes, then stops accepting, lets in-flight requests finish
+    /// and drains the ledger queue.
+    ///
+    /// Why not one multi-threaded runtime: on a small machine its work
+    /// stealing and cross-thread wake-ups cost more than the proxying itself; with a thread
+    /// per core a request's client and upstream IO, guard check and response all stay on one
+    /// thread.
+    pub fn serve(
+        self,
+        listener: std::net::TcpListener,
+        workers: usize,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), GatewayError> {
+        let io = |what: &str, e: std::io::Error| GatewayError::Io(format!("{what}: {e}"));
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| io("configuring the listener", e))?;
+        let router = self.router();
+        let mut senders = Vec::new();
+        let mut threads = Vec::new();
+        for i in 0..workers.max(1) {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let client = http_client()?;
+            let router = router.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("airisk-gw-{i}"))
+                .spawn(move || worker_loop(rx, client, router))
+                .map_err(|e| io("starting a worker thread", e))?;
+            senders.push(tx);
+            threads.push(thread);
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| io("starting the runtime", e))?;
+        let state = self.state.clone();
+        let accepted = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| io("registering the listener", e))?;
+            tokio::pin!(shutdown);
+            let mut next = 0usize;
+            loop {
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            let _ = stream.set_nodelay(true);
+                            let Ok(stream) = stream.into_std() else { continue };
+                            // A worker that died is skipped; the connection goes to the next.
+                            for _ in 0..senders.len() {
+                                let worker = &senders[next % senders.len()];
+                                next = next.wrapping_add(1);
+                                if !worker.is_closed() {
+                                    let _ = worker.send(stream);
+                                    break;
+                                }
+                            }
+                        }
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    },
+                }
+            }
+            state.ready.store(false, Ordering::SeqCst);
+            Ok::<(), GatewayError>(())
+        });
+        drop(senders);
+        for thread in threads {
+            let _ = thread.join();
+        }
+        self.writer.finish();
+        accepted
+    }
+
     /// The router (without a listener), e.g. for embedding.
     pub fn router(&self) -> Router {
         Router::new()
             .fallback(handle)
             .with_state(self.state.clone())
     }
-
-    /// Serves on `listener` until `shutdown` completes, then stops accepting, lets
-    /// in-flight requests and streams finish, and drains the ledger queue.
-    pub async fn serve(
-        self,
-        listener: tokio::net::TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), GatewayError> {
-        let state = self.state.clone();
-        let app = self.router();
-        let st = state.clone();
-        let result = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            st.ready.store(false, Ordering::SeqCst);
-        })
-        .await;
-        // Streams run in their own tasks: wait for them (bounded) before closing the log.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while state.metrics.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let writer = self.writer;
-        let _ = tokio::task::spawn_blocking(move || writer.finish()).await;
-        result.map_err(|e| GatewayError::Io(format!("serving: {e}")))
-    }
 }
 
 /// Binds `config.spec.listen` and serves until Ctrl-C or SIGTERM, on a runtime of its own.
 pub fn run_blocking(config: &GatewayConfig, store: Option<Store>) -> Result<(), GatewayError> {
     let gateway = Gateway::new(config, store)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let listener = std::net::TcpListener::bind(&config.spec.listen)
+        .map_err(|e| GatewayError::Io(format!("binding {}: {e}", config.spec.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let workers = config.spec.workers.unwrap_or_else(available_cores);
+    eprintln!(
+        "airisk gateway listening on http://{addr} ({} route{}, {workers} worker{})",
+        config.spec.routes.len(),
+        if config.spec.routes.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        if workers == 1 { "" } else { "s" }
+    );
+    gateway.serve(listener, workers, shutdown_signal())
+}
+
+/// Cores this process may run on (its CPU affinity), at least 1.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The upstream client: keep-alive pool, no Nagle delay.
+fn http_client() -> Result<reqwest::Client, GatewayError> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| GatewayError::Io(format!("building the HTTP client: {e}")))
+}
+
+thread_local! {
+    /// The upstream client of a worker thread of [`Gateway::serve`]. A pooled
+    /// connection's task runs on the runtime that opened it; a client per worker keeps each
+    /// request's upstream IO on its own thread.
+    static WORKER_CLIENT: std::cell::RefCell<Option<reqwest::Client>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl AppState {
+    fn client(&self) -> reqwest::Client {
+        WORKER_CLIENT
+            .with(|c| c.borrow().clone())
+            .unwrap_or_else(|| self.client.clone())
+    }
+}
+
+/// One worker of [`Gateway::serve`]: a single-threaded runtime serving the
+/// connections the acceptor hands it, until the acceptor hangs up; then it lets in-flight
+/// requests finish (30 s at most) and returns.
+fn worker_loop(
+    mut connections: tokio::sync::mpsc::UnboundedReceiver<std::net::TcpStream>,
+    client: reqwest::Client,
+    router: Router,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| GatewayError::Io(format!("starting the runtime: {e}")))?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&config.spec.listen)
-            .await
-            .map_err(|e| GatewayError::Io(format!("binding {}: {e}", config.spec.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        eprintln!(
-            "airisk gateway listening on http://{addr} ({} route{})",
-            config.spec.routes.len(),
-            if config.spec.routes.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
-        );
-        gateway.serve(listener, shutdown_signal()).await
-    })
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("airisk gateway: a worker could not start its runtime: {e}");
+            return;
+        }
+    };
+    WORKER_CLIENT.with(|c| *c.borrow_mut() = Some(client));
+    runtime.block_on(async move {
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        while let Some(stream) = connections.recv().await {
+            let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+                continue;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+        }
+        tokio::select! {
+            _ = graceful.shutdown() => {}
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
+    });
 }
 
 /// Ctrl-C or SIGTERM.
@@ -796,7 +903,7 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
     let timeout = Duration::from_millis(route.spec.upstream_timeout_ms);
     let up_started = Instant::now();
     let builder = st
-        .client
+        .client()
         .post(url)
         .headers(forward_headers(&parts.headers))
         .header(header::CONTENT_TYPE, "application/json")
@@ -1586,7 +1693,7 @@ async fn forward_plain(
     ctx.x.route = route.spec.name.clone();
     let url = upstream_url(&route.upstream, rest);
     let sent = st
-        .client
+        .client()
         .request(method, &url)
         .headers(forward_headers(headers))
         .body(body)

@@ -33,6 +33,10 @@ pub struct GatewayArgs {
     /// Erase logged bodies (log-content full) older than this many days.
     #[arg(long, value_name = "DAYS")]
     pub retention_days: Option<u32>,
+    /// Threads serving requests (overrides the config file's `workers`; default: one per
+    /// available core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
     /// Check the configuration and its policies, then exit without serving.
     #[arg(long)]
     pub check: bool,
@@ -60,6 +64,12 @@ pub fn run(ctx: &Context, args: GatewayArgs) -> Result<ExitCode> {
     }
     if args.retention_days.is_some() {
         config.spec.retention_days = args.retention_days;
+    }
+    if let Some(workers) = args.workers {
+        if !(1..=1024).contains(&workers) {
+            bail!("--workers must be between 1 and 1024");
+        }
+        config.spec.workers = Some(workers);
     }
     if args.check {
         airisk_gateway::Gateway::new(&config, None)?;

@@ -133,18 +133,14 @@ fn role_gateway(args: &[String]) {
             .expect("store")
     });
     let gateway = Gateway::new(&config, store).unwrap_or_else(|e| panic!("{e}"));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        println!("LISTEN {}", l.local_addr().expect("addr"));
-        let _ = std::io::stdout().flush();
-        let _ = gateway.serve(l, wait_stdin_closed()).await;
-    });
+    // Served the way `airisk gateway` serves: a worker thread per available core.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    println!("LISTEN {}", l.local_addr().expect("addr"));
+    let _ = std::io::stdout().flush();
+    let workers = airisk_gateway::server::available_cores();
+    if let Err(e) = gateway.serve(l, workers, wait_stdin_closed()) {
+        eprintln!("gateway: {e}");
+    }
 }
 
 async fn wait_stdin_closed() {

@@ -16,7 +16,7 @@ pub struct Harness {
     pub mock: MockState,
     pub metrics: std::sync::Arc<airisk_gateway::metrics::Metrics>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), airisk_gateway::GatewayError>>>,
+    task: Option<std::thread::JoinHandle<Result<(), airisk_gateway::GatewayError>>>,
     pub db: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -48,12 +48,16 @@ impl Harness {
         let store = Store::open(&Location::Sqlite(db.clone())).unwrap();
         let gateway = Gateway::new(&config, Some(store)).unwrap();
         let metrics = gateway.metrics();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(gateway.serve(listener, async move {
-            let _ = rx.await;
-        }));
+        // Two workers, as `airisk gateway` runs on a two-core machine: connections are dealt
+        // to both, so the tests cover requests served on different threads.
+        let task = std::thread::spawn(move || {
+            gateway.serve(listener, 2, async move {
+                let _ = rx.await;
+            })
+        });
         Harness {
             addr,
             upstream,
@@ -81,7 +85,11 @@ impl Harness {
     pub async fn stop(mut self) -> Vec<(StoredEntry, Value)> {
         self.begin_shutdown();
         if let Some(t) = self.task.take() {
-            t.await.unwrap().unwrap();
+            tokio::task::spawn_blocking(move || t.join())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
         }
         let db = self.db.clone();
         let entries = tokio::task::spawn_blocking(move || {
