@@ -146,10 +146,11 @@ impl LedgerSink {
     }
 
     /// Queues a record; `false` when it was dropped (queue full or writer gone).
-    pub fn try_send(&self, x: Exchange) -> bool {
+    pub fn try_send(&self, mut x: Exchange) -> bool {
         let Some(tx) = &self.tx else {
             return true;
         };
+        x.compact(self.content);
         self.metrics
             .ledger_queue_depth
             .fetch_add(1, Ordering::Relaxed);

@@ -50,6 +50,27 @@ pub struct Exchange {
     pub request_body: Bytes,
     /// The body as the client received it (the event stream for streams).
     pub response_body: Bytes,
+    /// The bodies' digests, once [`Exchange::compact`] has taken them.
+    pub digests: Option<ContentHashes>,
+}
+
+impl Exchange {
+    /// Keeps of the bodies only what the ledger will record, before the exchange is queued:
+    /// the digests, plus — for `full` — copies of exactly the bodies' bytes. A body is a
+    /// slice of the buffer it was received into, and a queued slice would keep that whole
+    /// buffer alive (tens of KiB per record while a backlog waits for the writer).
+    pub fn compact(&mut self, content: LogContent) {
+        if content != LogContent::None && self.digests.is_none() {
+            self.digests = Some(ContentHashes::of(&self.request_body, &self.response_body));
+        }
+        if content == LogContent::Full {
+            self.request_body = Bytes::copy_from_slice(&self.request_body);
+            self.response_body = Bytes::copy_from_slice(&self.response_body);
+        } else {
+            self.request_body = Bytes::new();
+            self.response_body = Bytes::new();
+        }
+    }
 }
 
 fn sha256_hex(b: &[u8]) -> String {
@@ -125,12 +146,24 @@ struct Latency {
     upstream: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct ContentHashes {
+/// The SHA-256 and length of both bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContentHashes {
     request_sha256: String,
     response_sha256: String,
     request_bytes: usize,
     response_bytes: usize,
+}
+
+impl ContentHashes {
+    pub fn of(request: &[u8], response: &[u8]) -> ContentHashes {
+        ContentHashes {
+            request_sha256: sha256_hex(request),
+            response_sha256: sha256_hex(response),
+            request_bytes: request.len(),
+            response_bytes: response.len(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -177,12 +210,11 @@ pub fn entries(x: &Exchange, content: LogContent) -> Vec<NewEntry> {
     };
     let hashes = match content {
         LogContent::None => None,
-        _ => Some(ContentHashes {
-            request_sha256: sha256_hex(&x.request_body),
-            response_sha256: sha256_hex(&x.response_body),
-            request_bytes: x.request_body.len(),
-            response_bytes: x.response_body.len(),
-        }),
+        _ => Some(
+            x.digests
+                .clone()
+                .unwrap_or_else(|| ContentHashes::of(&x.request_body, &x.response_body)),
+        ),
     };
     let record = ExchangeRecord {
         kind: "gateway_exchange",
@@ -270,6 +302,19 @@ mod tests {
         assert!(!String::from_utf8_lossy(&e[0].payload).contains("\"a\":1"));
         let e = entries(&x, LogContent::Full);
         assert_eq!(e.len(), 2);
+        // Compacted before queuing, an exchange gives the same entries.
+        for mode in [LogContent::None, LogContent::Hashes, LogContent::Full] {
+            let mut c = x.clone();
+            c.compact(mode);
+            let (a, b) = (entries(&x, mode), entries(&c, mode));
+            assert_eq!(a.len(), b.len());
+            for (a, b) in a.iter().zip(&b) {
+                assert_eq!(a.payload, b.payload, "{mode:?}");
+            }
+            if mode != LogContent::Full {
+                assert!(c.request_body.is_empty() && c.response_body.is_empty());
+            }
+        }
         let v: Value = serde_json::from_slice(&e[1].payload).unwrap();
         assert_eq!(v["request"]["a"], 1);
         assert_eq!(v["response"], "not json");
