@@ -18,13 +18,13 @@
 //! calls), [`check`] (running the guard), [`ratelimit`] (token buckets), [`metrics`]
 //! (text rendering), [`record`] (the ledger record). The IO edge is [`server`] (axum +
 //! reqwest; a worker thread per core, each with its own single-threaded runtime and upstream
-//! connection pool, fed connections by one acceptor) and [`ledger`] (the writer thread). [`mock`] is an OpenAI-speaking upstream
-//! for tests and the benchmark.
+//! connection pool, fed connections by one acceptor) and [`ledger`] (the writer threads).
+//! [`mock`] is an OpenAI-speaking upstream for tests and the benchmark.
 //!
 //! **Invariants.**
 //! - No panic on client, upstream or file input: every failure is an OpenAI-style error.
 //! - The store is never called on a request-serving thread: records go over a bounded
-//!   channel to one writer thread that appends in batches.
+//!   channel to the writer threads, which append in batches.
 //! - Request texts are only logged in the form `log_content` allows.
 //! - A block is never downgraded: a fail-open setting applies to failures (upstream,
 //!   guard, ledger), never to a decision the guard made.
