@@ -273,6 +273,11 @@ impl Pii {
                 {
                     continue;
                 }
+                // A version number written like an address: "version 4.1.1.1",
+                // "firmware 10.2.0.1".
+                if preceding_word(&lower, m.start()).is_some_and(|w| VERSION_WORDS.contains(&w)) {
+                    continue;
+                }
                 let ctx = self.context(&lower, m.start(), IP_WORDS);
                 cands.push(Hit::seg(
                     "ip_address",
@@ -385,6 +390,22 @@ const CARD_WORDS: &[&str] = &[
 ];
 const SSN_WORDS: &[&str] = &["ssn", "social", "security", "ssns", "taxpayer"];
 const IP_WORDS: &[&str] = &["ip", "address", "host", "server", "addr"];
+/// Words that, right before a dotted quad, make it a version rather than an address.
+const VERSION_WORDS: &[&str] = &[
+    "version", "ver", "release", "build", "firmware", "patch", "revision", "rev",
+];
+
+/// The word right before `start`, past spaces and a `:`, `=` or `#` (lower-case ASCII text).
+fn preceding_word(lower: &str, start: usize) -> Option<&str> {
+    let head = lower
+        .get(..start)?
+        .trim_end_matches([' ', '\t', ':', '=', '#']);
+    let word_start = head
+        .rfind(|c: char| !c.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let word = &head[word_start..];
+    (!word.is_empty()).then_some(word)
+}
 const PHONE_WORDS: &[&str] = &[
     "phone",
     "phones",
@@ -753,6 +774,28 @@ mod tests {
             "0961-7596216"
         ));
         assert!(!has("version 1.2.3.4.5", "ip_address", "1.2.3.4"));
+        // Version numbers written like addresses are not addresses; addresses still are.
+        assert!(!has(
+            "Please upgrade to version 4.1.1.1 today",
+            "ip_address",
+            "4.1.1.1"
+        ));
+        assert!(!has(
+            "firmware: 10.2.0.1 fixes it",
+            "ip_address",
+            "10.2.0.1"
+        ));
+        assert!(has(
+            "the server at 10.2.0.1 runs release 4.1.1.1",
+            "ip_address",
+            "10.2.0.1"
+        ));
+        assert!(!has(
+            "the server at 10.2.0.1 runs release 4.1.1.1",
+            "ip_address",
+            "4.1.1.1"
+        ));
+        assert!(has("connect to 192.168.1.20", "ip_address", "192.168.1.20"));
     }
 
     #[test]
