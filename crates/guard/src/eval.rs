@@ -135,7 +135,21 @@ pub struct Report {
     pub rows: Vec<(String, Counts)>,
 }
 
-fn fmt(x: Option<f64>) -> String {
+/// The overall row of the injection tables and of the PII table.
+pub const INJECTION_OVERALL: &str = "all";
+pub const PII_OVERALL: &str = "structured (micro)";
+
+/// The overall row of an evaluation's tables (the first [`INJECTION_OVERALL`] or
+/// [`PII_OVERALL`] row).
+pub fn headline(reports: &[Report]) -> Option<&(String, Counts)> {
+    reports
+        .iter()
+        .flat_map(|r| &r.rows)
+        .find(|(g, _)| g == INJECTION_OVERALL || g == PII_OVERALL)
+}
+
+/// A rate with three decimals, `-` when undefined.
+pub fn fmt_rate(x: Option<f64>) -> String {
     x.map_or("-".to_string(), |v| format!("{v:.3}"))
 }
 
@@ -151,10 +165,10 @@ impl Report {
                 c.fp,
                 c.tn,
                 c.fn_,
-                fmt(c.precision()),
-                fmt(c.recall()),
-                fmt(c.f1()),
-                fmt(c.fpr())
+                fmt_rate(c.precision()),
+                fmt_rate(c.recall()),
+                fmt_rate(c.f1()),
+                fmt_rate(c.fpr())
             ));
         }
         s
@@ -204,7 +218,7 @@ pub fn injection_reports(rows: &[InjectionRow], preds: &[bool], title: &str) -> 
     vec![
         Report {
             title: format!("{title}: overall"),
-            rows: vec![("all".into(), overall)],
+            rows: vec![(INJECTION_OVERALL.into(), overall)],
         },
         Report {
             title: format!("{title}: by category (label)"),
@@ -317,7 +331,7 @@ pub fn evaluate_pii(guard: &Guard, rows: &[PiiRow]) -> Report {
         total.fn_ += c.fn_;
     }
     let mut rows: Vec<(String, Counts)> = per.into_iter().collect();
-    rows.push(("structured (micro)".into(), total));
+    rows.push((PII_OVERALL.into(), total));
     Report {
         title: "PII span-level (exact span and type)".into(),
         rows,
@@ -342,6 +356,28 @@ pub fn evaluate_dataset(guard: &Guard, jsonl: &str) -> Result<Vec<Report>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_headline_is_the_overall_row_of_either_kind() {
+        let c = |tp| Counts {
+            tp,
+            ..Default::default()
+        };
+        let pii = vec![Report {
+            title: "pii".into(),
+            rows: vec![("CREDIT_CARD".into(), c(1)), (PII_OVERALL.into(), c(7))],
+        }];
+        assert_eq!(
+            headline(&pii).map(|(g, c)| (g.as_str(), c.tp)),
+            Some((PII_OVERALL, 7))
+        );
+        let inj = injection_reports(&[], &[], "t");
+        assert_eq!(
+            headline(&inj).map(|(g, _)| g.as_str()),
+            Some(INJECTION_OVERALL)
+        );
+        assert!(headline(&[]).is_none());
+    }
 
     #[test]
     fn counts_rates() {

@@ -2,7 +2,7 @@
 //! A gated evaluation is a test result: the CLI stores it as evidence that passes or fails.
 //! Pure: parsing and checking against the tables of [`crate::eval::Report`].
 
-use crate::eval::{Counts, Report};
+use crate::eval::{headline, Counts, Report, INJECTION_OVERALL};
 use serde::Serialize;
 
 /// What a gate measures.
@@ -116,9 +116,7 @@ impl EvalGate {
     /// names nothing would otherwise pass or fail silently); an undefined value fails.
     pub fn check(&self, reports: &[Report]) -> Result<EvalGateResult, String> {
         let row = match &self.group {
-            None => reports
-                .first()
-                .and_then(|r| r.rows.iter().find(|(g, _)| is_headline(g))),
+            None => headline(reports),
             Some(g) => reports
                 .iter()
                 .flat_map(|r| &r.rows)
@@ -133,7 +131,7 @@ impl EvalGate {
             return Err(format!(
                 "gate `{}`: no group `{}` in this evaluation (groups: {})",
                 self.expr,
-                self.group.as_deref().unwrap_or("all"),
+                self.group.as_deref().unwrap_or(INJECTION_OVERALL),
                 known.join(", ")
             ));
         };
@@ -149,11 +147,6 @@ impl EvalGate {
             passed,
         })
     }
-}
-
-/// The row a gate without a group reads.
-fn is_headline(group: &str) -> bool {
-    group == "all" || group == "structured (micro)"
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use airisk_guard::eval::evaluate_dataset;
+use airisk_guard::eval::{evaluate_dataset, fmt_rate, headline};
 use airisk_guard::gate::EvalGate;
 use airisk_store::evidence::EvidenceOutcome;
 use sha2::{Digest, Sha256};
@@ -267,16 +267,14 @@ fn eval(ctx: &Context, a: EvalArgs) -> Result<ExitCode> {
             "tables": tables,
             "gates": gates,
         });
-        let headline = reports
-            .first()
-            .and_then(|r| r.rows.first())
+        // The overall row (for PII data the micro average, not the first type).
+        let headline = headline(&reports)
             .map(|(g, c)| {
-                let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
                 format!(
                     "{g}: precision {}, recall {}, FPR {}",
-                    f(c.precision()),
-                    f(c.recall()),
-                    f(c.fpr())
+                    fmt_rate(c.precision()),
+                    fmt_rate(c.recall()),
+                    fmt_rate(c.fpr())
                 )
             })
             .unwrap_or_default();
