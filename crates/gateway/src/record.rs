@@ -50,25 +50,21 @@ pub struct Exchange {
     pub request_body: Bytes,
     /// The body as the client received it (the event stream for streams).
     pub response_body: Bytes,
-    /// The bodies' digests, once [`Exchange::compact`] has taken them.
-    pub digests: Option<ContentHashes>,
 }
 
 impl Exchange {
-    /// Keeps of the bodies only what the ledger will record, before the exchange is queued:
-    /// the digests, plus — for `full` — copies of exactly the bodies' bytes. A body is a
-    /// slice of the buffer it was received into, and a queued slice would keep that whole
-    /// buffer alive (tens of KiB per record while a backlog waits for the writer).
+    /// Keeps of the bodies only what the ledger needs, before the exchange is queued: exact
+    /// copies of their bytes (none for `log_content: none`). A body is a slice of the buffer
+    /// it was received into, and a queued slice would keep that whole buffer alive (tens of
+    /// KiB per record while a backlog waits for the writer). Copying is cheaper than hashing
+    /// here, and leaves the digests to the writer, off the request's path.
     pub fn compact(&mut self, content: LogContent) {
-        if content != LogContent::None && self.digests.is_none() {
-            self.digests = Some(ContentHashes::of(&self.request_body, &self.response_body));
-        }
-        if content == LogContent::Full {
-            self.request_body = Bytes::copy_from_slice(&self.request_body);
-            self.response_body = Bytes::copy_from_slice(&self.response_body);
-        } else {
+        if content == LogContent::None {
             self.request_body = Bytes::new();
             self.response_body = Bytes::new();
+        } else {
+            self.request_body = Bytes::copy_from_slice(&self.request_body);
+            self.response_body = Bytes::copy_from_slice(&self.response_body);
         }
     }
 }
@@ -147,8 +143,8 @@ struct Latency {
 }
 
 /// The SHA-256 and length of both bodies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContentHashes {
+#[derive(Serialize)]
+struct ContentHashes {
     request_sha256: String,
     response_sha256: String,
     request_bytes: usize,
@@ -156,7 +152,7 @@ pub struct ContentHashes {
 }
 
 impl ContentHashes {
-    pub fn of(request: &[u8], response: &[u8]) -> ContentHashes {
+    fn of(request: &[u8], response: &[u8]) -> ContentHashes {
         ContentHashes {
             request_sha256: sha256_hex(request),
             response_sha256: sha256_hex(response),
@@ -210,11 +206,7 @@ pub fn entries(x: &Exchange, content: LogContent) -> Vec<NewEntry> {
     };
     let hashes = match content {
         LogContent::None => None,
-        _ => Some(
-            x.digests
-                .clone()
-                .unwrap_or_else(|| ContentHashes::of(&x.request_body, &x.response_body)),
-        ),
+        _ => Some(ContentHashes::of(&x.request_body, &x.response_body)),
     };
     let record = ExchangeRecord {
         kind: "gateway_exchange",
@@ -311,7 +303,7 @@ mod tests {
             for (a, b) in a.iter().zip(&b) {
                 assert_eq!(a.payload, b.payload, "{mode:?}");
             }
-            if mode != LogContent::Full {
+            if mode == LogContent::None {
                 assert!(c.request_body.is_empty() && c.response_body.is_empty());
             }
         }
