@@ -41,6 +41,9 @@ pub const LINGER: Duration = Duration::from_millis(10);
 /// Queue depth at which the normal-priority catch-up writer steps in.
 pub const CATCH_UP_AT: i64 = 2 * MAX_BATCH as i64;
 
+/// How long without a write before a due retention sweep runs anyway.
+const IDLE_SWEEP: Duration = Duration::from_secs(60);
+
 /// Niceness of the background writer (the lowest priority a thread can give itself).
 const BACKGROUND_NICENESS: i32 = 19;
 
@@ -222,6 +225,9 @@ fn write_loop(
     if role == Role::Background {
         lower_priority(BACKGROUND_NICENESS);
     }
+    // Retention sweeps follow a write (so a new record past its retention goes at the next
+    // due sweep), or a minute without any.
+    let mut last_write = Instant::now();
     loop {
         std::thread::sleep(LINGER);
         let stopping = stop.load(Ordering::SeqCst);
@@ -240,12 +246,14 @@ fn write_loop(
         // The background writer takes what is queued, in small batches, and leaves it to the
         // catch-up writer once a backlog builds; the catch-up writer drains until the backlog
         // is half gone (it may be back within one linger).
+        let mut wrote = 0;
         loop {
             let limit = match role {
                 Role::Background => BACKGROUND_BATCH,
                 Role::CatchUp => MAX_BATCH,
             };
             let written = write_batch(&mut w, content, metrics, limit);
+            wrote += written;
             let left = metrics.ledger_queue_depth.load(Ordering::Relaxed);
             let done = match role {
                 Role::Background => left == 0 || left > CATCH_UP_AT,
@@ -255,7 +263,10 @@ fn write_loop(
                 break;
             }
         }
-        if role == Role::Background {
+        if wrote > 0 {
+            last_write = Instant::now();
+        }
+        if role == Role::Background && (wrote > 0 || last_write.elapsed() >= IDLE_SWEEP) {
             let Writing { store, sweep, .. } = &mut *w;
             if let Some(s) = sweep.as_mut() {
                 if Instant::now() >= s.next {
