@@ -231,6 +231,10 @@ fn write_loop(
     loop {
         std::thread::sleep(LINGER);
         let stopping = stop.load(Ordering::SeqCst);
+        if stopping && role == Role::CatchUp {
+            // The final drain, sweep and checkpoint are the background writer's.
+            return;
+        }
         let depth = metrics.ledger_queue_depth.load(Ordering::Relaxed);
         // Above the mark the backlog is the catch-up writer's alone.
         let due = match role {
@@ -275,11 +279,9 @@ fn write_loop(
             }
         }
         if stopping {
-            if role == Role::Background {
-                while write_batch(&mut w, content, metrics, MAX_BATCH) > 0 {}
-                // Sign what was written, so a verifier sees it covered by a checkpoint.
-                let _ = w.store.checkpoint(chrono::Utc::now());
-            }
+            while write_batch(&mut w, content, metrics, MAX_BATCH) > 0 {}
+            // Sign what was written, so a verifier sees it covered by a checkpoint.
+            let _ = w.store.checkpoint(chrono::Utc::now());
             return;
         }
     }
