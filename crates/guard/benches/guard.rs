@@ -3,7 +3,8 @@
 //!
 //! Run on one core: `taskset -c 0 cargo bench -p airisk-guard --bench guard`.
 //! Criterion reports the mean/median per call; before it, a percentile pass prints p50/p90/p99
-//! over 20,000 individually timed calls per case (the targets are p50 and p99).
+//! over 20,000 individually timed calls per case (the targets are p50 and p99);
+//! `GUARD_BENCH_PERCENTILES=0` skips that pass.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -170,7 +171,11 @@ fn bench(c: &mut Criterion) {
 criterion_group!(benches, bench);
 
 fn main() {
-    percentiles();
+    // `GUARD_BENCH_PERCENTILES=0` skips the percentile pass (about a minute), e.g. when old and
+    // new binaries are run alternately on one case.
+    if std::env::var("GUARD_BENCH_PERCENTILES").as_deref() != Ok("0") {
+        percentiles();
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -15,7 +15,9 @@
 
 use std::process::ExitCode;
 
-use airisk_guard::detectors::classifier::{train, Model, ModelConfig, TrainConfig};
+use airisk_guard::detectors::classifier::{
+    train, Model, ModelConfig, TrainConfig, MAX_GRAM, MIN_GRAM,
+};
 use airisk_guard::eval::{injection_reports, parse_jsonl, InjectionRow};
 use airisk_guard::normalize::{prepare, NormalizeOptions};
 
@@ -26,6 +28,9 @@ struct Args {
     report: Option<String>,
     epochs: usize,
     bits: u32,
+    /// Character n-gram orders, e.g. `3..=5`.
+    min_gram: usize,
+    max_gram: usize,
     target_fpr: f64,
     dump: Option<String>,
     window: usize,
@@ -43,6 +48,8 @@ fn parse_args() -> Result<Args, String> {
         report: None,
         epochs: 8,
         bits: 20,
+        min_gram: 3,
+        max_gram: 5,
         target_fpr: 0.015,
         dump: None,
         window: 256,
@@ -67,6 +74,17 @@ fn parse_args() -> Result<Args, String> {
             "--l2" => a.l2 = v()?.parse().map_err(|e| format!("--l2: {e}"))?,
             "--epochs" => a.epochs = v()?.parse().map_err(|e| format!("--epochs: {e}"))?,
             "--bits" => a.bits = v()?.parse().map_err(|e| format!("--bits: {e}"))?,
+            "--grams" => {
+                let spec = v()?;
+                let bad =
+                    || format!("--grams: expected MIN-MAX with 2 <= MIN <= MAX <= 8, got {spec:?}");
+                let (lo, hi) = spec.split_once('-').ok_or_else(bad)?;
+                a.min_gram = lo.parse().map_err(|_| bad())?;
+                a.max_gram = hi.parse().map_err(|_| bad())?;
+                if !(MIN_GRAM <= a.min_gram && a.min_gram <= a.max_gram && a.max_gram <= MAX_GRAM) {
+                    return Err(bad());
+                }
+            }
             "--target-fpr" => {
                 a.target_fpr = v()?.parse().map_err(|e| format!("--target-fpr: {e}"))?
             }
@@ -177,6 +195,8 @@ fn run() -> Result<(), String> {
             bits: args.bits,
             window: args.window,
             stride: args.stride,
+            min_gram: args.min_gram,
+            max_gram: args.max_gram,
         },
         epochs: args.epochs,
         learning_rate: args.lr,
@@ -219,8 +239,8 @@ fn run() -> Result<(), String> {
     let fp = held.iter().filter(|s| !s.1 && s.0 >= threshold).count();
     let neg = held.iter().filter(|s| !s.1).count().max(1);
     let mut report = format!(
-        "# Injection classifier training report\n\nTraining files: {}\n\nConfig: bits={} window={} stride={} epochs={} lr={} l2={} seed={}\n\nHeld-out 20% of training rows: threshold {:.4} (target FPR {}), recall {:.3}, FPR {:.4}\n\n",
-        args.train.join(", "), cfg.model.bits, cfg.model.window, cfg.model.stride, cfg.epochs, cfg.learning_rate, cfg.l2, cfg.seed,
+        "# Injection classifier training report\n\nTraining files: {}\n\nConfig: bits={} grams={}-{} window={} stride={} epochs={} lr={} l2={} seed={}\n\nHeld-out 20% of training rows: threshold {:.4} (target FPR {}), recall {:.3}, FPR {:.4}\n\n",
+        args.train.join(", "), cfg.model.bits, cfg.model.min_gram, cfg.model.max_gram, cfg.model.window, cfg.model.stride, cfg.epochs, cfg.learning_rate, cfg.l2, cfg.seed,
         threshold, args.target_fpr, tp as f64 / pos as f64, fp as f64 / neg as f64
     );
     eprintln!("{report}");

@@ -1,10 +1,10 @@
 //! Statistical layer of prompt-injection detection: a logistic-regression model over hashed
-//! features (word unigrams and bigrams, character 3- to 5-grams of the lower-cased normalised
-//! text), written and trained in this crate (`guard-train`). Long inputs are scanned in
-//! overlapping windows and the input's score is the highest window score, so a short injection
-//! inside a long document is not diluted. Training is multiple-instance: a negative document
-//! contributes all its windows as negatives, a positive document contributes its highest-scoring
-//! window.
+//! features (word unigrams and bigrams, character n-grams of the lower-cased normalised text;
+//! the orders are part of the model, and the built-in model uses 5-grams), written and trained
+//! in this crate (`guard-train`). Long inputs are scanned in overlapping windows and the input's
+//! score is the highest window score, so a short injection inside a long document is not
+//! diluted. Training is multiple-instance: a negative document contributes all its windows as
+//! negatives, a positive document contributes its highest-scoring window.
 //!
 //! The weights are compiled into the binary (`model/injection.bin`), so loading does no IO.
 
@@ -16,7 +16,10 @@ use super::{Detector, Hit, Subject};
 use crate::error::{GuardError, Result};
 use crate::normalize::Origin;
 
-const MAGIC: &[u8; 8] = b"AIRGCLS2";
+// Version 3: word-at-a-time feature hash, gram orders in the header. A version 2 file (FNV
+// hash, 3- to 5-grams) would load but score nonsense, so it is refused by its magic.
+const MAGIC: &[u8; 8] = b"AIRGCLS3";
+const HEADER: usize = 36;
 static BUILTIN_BYTES: &[u8] = include_bytes!("../../model/injection.bin");
 static BUILTIN: OnceLock<std::result::Result<Model, String>> = OnceLock::new();
 
@@ -29,6 +32,10 @@ pub struct ModelConfig {
     pub window: usize,
     /// Distance between window starts in bytes.
     pub stride: usize,
+    /// Shortest and longest character n-gram, in chars (`MIN_GRAM <= min_gram <= max_gram <=
+    /// MAX_GRAM`).
+    pub min_gram: usize,
+    pub max_gram: usize,
 }
 
 impl Default for ModelConfig {
@@ -37,9 +44,17 @@ impl Default for ModelConfig {
             bits: 18,
             window: 256,
             stride: 128,
+            min_gram: 3,
+            max_gram: 5,
         }
     }
 }
+
+/// Shortest character n-gram a model may use. (A 1-gram would give a whitespace-only window a
+/// feature, the lone space, which the shared per-segment scan does not model.)
+pub const MIN_GRAM: usize = 2;
+/// Longest character n-gram a model may use.
+pub const MAX_GRAM: usize = 8;
 
 /// A trained logistic-regression model.
 #[derive(Debug, Clone)]
@@ -64,49 +79,73 @@ pub fn builtin_threshold() -> f32 {
     builtin().map(|m| m.threshold).unwrap_or(0.5)
 }
 
-fn fnv(seed: u64, bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// Hash of a byte string, eight bytes at a time: each 8-byte little-endian word (the last one
+/// zero-padded) is folded in with one multiply, and the result gets the MurmurHash3 64-bit
+/// finaliser, so the low bits (the index) and the top bit (the sign) depend on every input bit.
+/// Most features are grams of a few bytes, which cost one fold and the finaliser: a fraction of
+/// the multiplies of a byte-at-a-time hash. The length is mixed in, so zero padding is
+/// unambiguous.
+fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = seed.wrapping_mul(K) ^ (bytes.len() as u64).rotate_left(56);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(29);
     }
-    // final avalanche
+    let rest = chunks.remainder();
+    let mut last = 0u64;
+    for (i, &b) in rest.iter().enumerate() {
+        last |= u64::from(b) << (8 * i);
+    }
+    fmix64(h ^ last)
+}
+
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// MurmurHash3's 64-bit finaliser.
+fn fmix64(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^ (h >> 33)
 }
 
 // The three feature families, hashed in one place so the per-window path and the shared
 // per-segment path cannot drift apart.
 fn word_hash(word: &[u8]) -> u64 {
-    fnv(1, word)
+    hash_bytes(1, word)
 }
 
-fn pair_hash(prev: &[u8], word: &[u8]) -> u64 {
-    fnv(2, prev) ^ fnv(3, word).rotate_left(17)
+/// A word pair, from the two words' [`word_hash`]es (so no word is hashed twice).
+fn pair_hash(prev: u64, word: u64) -> u64 {
+    fmix64(prev.rotate_left(17) ^ word.wrapping_mul(K) ^ 0x5851_f42d_4c95_7f2d)
 }
 
 /// `n` is the gram's length in chars; `gram` its UTF-8 bytes.
 fn gram_hash(n: usize, gram: &[u8]) -> u64 {
-    fnv(10 + n as u64, gram)
+    hash_bytes(10 + n as u64, gram)
 }
 
 /// Hashed features of one window: `(index, sign)` pairs, signed as `index | sign bit`.
 /// Duplicates are kept (term counts). The vector is scaled by `1/sqrt(len)` when used.
-pub fn features(text: &str, bits: u32, out: &mut Vec<u32>) {
+pub fn features(text: &str, cfg: &ModelConfig, out: &mut Vec<u32>) {
     if text.is_ascii() {
-        features_ascii(text.as_bytes(), bits, out);
+        features_ascii(text.as_bytes(), cfg, out);
     } else {
-        features_unicode(text, bits, out);
+        features_unicode(text, cfg, out);
     }
 }
 
 /// The same features as [`features_unicode`] for ASCII text, on bytes: no char decoding, no
 /// Unicode case mapping and no table of char starts (most prompts are ASCII, and feature
 /// extraction is most of the classifier's cost). A property test checks they agree.
-fn features_ascii(text: &[u8], bits: u32, out: &mut Vec<u32>) {
+fn features_ascii(text: &[u8], cfg: &ModelConfig, out: &mut Vec<u32>) {
     out.clear();
-    let mask = (1u64 << bits) - 1;
+    let mask = (1u64 << cfg.bits) - 1;
     let mut push = |h: u64| {
         let idx = (h & mask) as u32;
         let sign = ((h >> 63) as u32) << 31;
@@ -130,19 +169,20 @@ fn features_ascii(text: &[u8], bits: u32, out: &mut Vec<u32>) {
     if !last_space {
         norm.push(b' ');
     }
-    let mut prev: Option<&[u8]> = None;
+    let mut prev: Option<u64> = None;
     for w in norm
         .split(|b| !b.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        push(word_hash(w));
+        let h = word_hash(w);
+        push(h);
         if let Some(p) = prev {
-            push(pair_hash(p, w));
+            push(pair_hash(p, h));
         }
-        prev = Some(w);
+        prev = Some(h);
     }
     // One byte is one char: the n-grams are the byte windows.
-    for n in 3..=5usize {
+    for n in cfg.min_gram..=cfg.max_gram {
         if norm.len() < n {
             continue;
         }
@@ -152,9 +192,9 @@ fn features_ascii(text: &[u8], bits: u32, out: &mut Vec<u32>) {
     }
 }
 
-fn features_unicode(text: &str, bits: u32, out: &mut Vec<u32>) {
+fn features_unicode(text: &str, cfg: &ModelConfig, out: &mut Vec<u32>) {
     out.clear();
-    let mask = (1u64 << bits) - 1;
+    let mask = (1u64 << cfg.bits) - 1;
     let mut push = |h: u64| {
         let idx = (h & mask) as u32;
         let sign = ((h >> 63) as u32) << 31;
@@ -181,24 +221,25 @@ fn features_unicode(text: &str, bits: u32, out: &mut Vec<u32>) {
         norm.push(' ');
     }
     // Words.
-    let mut prev: Option<&str> = None;
+    let mut prev: Option<u64> = None;
     for w in norm
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        push(word_hash(w.as_bytes()));
+        let h = word_hash(w.as_bytes());
+        push(h);
         if let Some(p) = prev {
-            push(pair_hash(p.as_bytes(), w.as_bytes()));
+            push(pair_hash(p, h));
         }
-        prev = Some(w);
+        prev = Some(h);
     }
-    // Character n-grams, n = 3..=5.
+    // Character n-grams.
     let starts: Vec<usize> = norm
         .char_indices()
         .map(|(i, _)| i)
         .chain(std::iter::once(norm.len()))
         .collect();
-    for n in 3..=5usize {
+    for n in cfg.min_gram..=cfg.max_gram {
         if starts.len() <= n {
             continue;
         }
@@ -327,12 +368,13 @@ impl SegmentFeatures {
         // Words: per word its unigram, then the pair it closes (a placeholder for the first).
         let norm = self.norm.as_bytes();
         let (feats, word_at) = (&mut self.feats, &mut self.word_at);
-        let mut prev: Option<(usize, usize)> = None;
+        let mut prev: Option<u64> = None;
         let mut word = |ws: usize, we: usize, wc: usize| {
-            feats.push(feat(word_hash(&norm[ws..we])));
-            feats.push(prev.map_or(0, |(ps, pe)| feat(pair_hash(&norm[ps..pe], &norm[ws..we]))));
+            let h = word_hash(&norm[ws..we]);
+            feats.push(feat(h));
+            feats.push(prev.map_or(0, |p| feat(pair_hash(p, h))));
             word_at.push(wc as u32);
-            prev = Some((ws, we));
+            prev = Some(h);
         };
         // `norm` ends with a space, so every word is closed.
         let mut open: Option<(usize, usize)> = None;
@@ -366,43 +408,43 @@ impl SegmentFeatures {
             self.pairs.push(p);
         }
 
-        // Char n-grams: all 3-grams, then all 4-grams, then all 5-grams (those that fit).
+        // Char n-grams: all of the shortest order, then the next, and so on (those that fit).
         self.feats.clear();
         let chars = self.chars;
+        let (min, max) = (model.config.min_gram, model.config.max_gram);
         let count = |n: usize| (chars + 1).saturating_sub(n);
         if ascii {
-            // A constant gram length lets the hash loop unroll.
-            let norm = self.norm.as_bytes();
-            let feats = &mut self.feats;
-            feats.extend(norm.windows(3).map(|g| feat(gram_hash(3, g))));
-            feats.extend(norm.windows(4).map(|g| feat(gram_hash(4, g))));
-            feats.extend(norm.windows(5).map(|g| feat(gram_hash(5, g))));
+            for n in min..=max {
+                ascii_grams(self.norm.as_bytes(), n, model.config.bits, &mut self.feats);
+            }
         } else {
-            for n in 3..=5usize {
+            for n in min..=max {
                 for j in 0..count(n) {
                     self.feats.push(feat(gram_hash(n, self.gram(j, n))));
                 }
             }
         }
-        let (g3, rest) = self.feats.split_at(count(3));
-        let (g4, g5) = rest.split_at(count(4));
-        self.grams.reserve(chars + 1);
-        self.grams.push(0.0);
+        let mut orders: [&[u32]; MAX_GRAM] = [&[]; MAX_GRAM];
+        let mut rest = &self.feats[..];
+        for (k, n) in (min..=max).enumerate() {
+            let (these, more) = rest.split_at(count(n));
+            orders[k] = these;
+            rest = more;
+        }
+        let orders = &orders[..=max - min];
+        // Weights of the grams starting at each char first (independent lookups, so many can
+        // be in flight), then the prefix sums in a second pass.
+        self.grams.resize(chars + 1, 0.0);
+        let at = &mut self.grams[1..];
+        for order in orders {
+            for (slot, &f) in at.iter_mut().zip(order.iter()) {
+                *slot += w(f);
+            }
+        }
         let mut g = 0.0f64;
-        for j in 0..chars {
-            // Grams starting at `j`; the longer ones run out first.
-            let mut at = 0.0f64;
-            if let Some(&f) = g3.get(j) {
-                at += w(f);
-            }
-            if let Some(&f) = g4.get(j) {
-                at += w(f);
-            }
-            if let Some(&f) = g5.get(j) {
-                at += w(f);
-            }
-            g += at;
-            self.grams.push(g);
+        for slot in at.iter_mut() {
+            g += *slot;
+            *slot = g;
         }
     }
 
@@ -491,11 +533,12 @@ impl SegmentFeatures {
             sum += self.pairs[b] - self.pairs[a + 1];
         }
 
-        // Grams starting in `p..q`, less those that run past `q` (at most 9, rehashed).
+        // Grams starting in `p..q`, less those that run past `q` (a few, rehashed).
+        let (min, max) = (model.config.min_gram, model.config.max_gram);
         let weight = |h: u64| signed_weight(model, encode(h, model.config.bits));
         sum += self.grams[q] - self.grams[p];
-        for j in p.max(q.saturating_sub(4))..q {
-            for n in 3..=5usize {
+        for j in p.max(q.saturating_sub(max - 1))..q {
+            for n in min..=max {
                 if j + n > q && j + n <= self.chars {
                     sum -= weight(gram_hash(n, self.gram(j, n)));
                 }
@@ -504,9 +547,13 @@ impl SegmentFeatures {
 
         let count = words
             + words.saturating_sub(1)
-            + (3..=5usize)
+            + (min..=max)
                 .map(|n| (len + 1).saturating_sub(n))
                 .sum::<usize>();
+        if count == 0 {
+            // Shorter than the shortest gram and no word: no features, as in `Model::margin`.
+            return Some(model.bias);
+        }
         Some((sum / (count as f64).sqrt() + f64::from(model.bias)) as f32)
     }
 }
@@ -514,6 +561,25 @@ impl SegmentFeatures {
 /// A feature hash in `features`' encoding: the index in the low `bits`, the sign in bit 31.
 fn encode(h: u64, bits: u32) -> u32 {
     ((h & ((1u64 << bits) - 1)) as u32) | (((h >> 63) as u32) << 31)
+}
+
+/// Appends the hashed `n`-grams of ASCII `norm` (one byte is one char). A constant gram length
+/// lets the hash loop unroll, so each supported length gets its own instance.
+fn ascii_grams(norm: &[u8], n: usize, bits: u32, out: &mut Vec<u32>) {
+    fn of<const N: usize>(norm: &[u8], bits: u32, out: &mut Vec<u32>) {
+        out.extend(norm.windows(N).map(|g| encode(gram_hash(N, g), bits)));
+    }
+    match n {
+        2 => of::<2>(norm, bits, out),
+        3 => of::<3>(norm, bits, out),
+        4 => of::<4>(norm, bits, out),
+        5 => of::<5>(norm, bits, out),
+        6 => of::<6>(norm, bits, out),
+        7 => of::<7>(norm, bits, out),
+        8 => of::<8>(norm, bits, out),
+        // Not a valid model order (see `MIN_GRAM`), but the same features as the general path.
+        _ => out.extend(norm.windows(n).map(|g| encode(gram_hash(n, g), bits))),
+    }
 }
 
 /// The signed weight of a feature in `features`' encoding, as `Model::margin` applies it.
@@ -555,7 +621,7 @@ impl Model {
 
     /// Probability that one window is an attack.
     pub fn score_window(&self, text: &str, buf: &mut Vec<u32>) -> f32 {
-        features(text, self.config.bits, buf);
+        features(text, &self.config, buf);
         sigmoid(self.margin(buf))
     }
 
@@ -572,13 +638,14 @@ impl Model {
         best
     }
 
-    /// Serialises the model (little-endian): a header, then the weights quantised to i16 with one
-    /// f32 scale (half the size of f32 weights; the rounding error is below 1e-4 of the largest
-    /// weight).
+    /// Serialises the model (little-endian): a 36-byte header (magic, bits, window, stride,
+    /// bias, threshold, weight scale, shortest and longest gram as one byte each, two zero
+    /// bytes), then the weights quantised to i16 with one f32 scale (half the size of f32
+    /// weights; the rounding error is below 1e-4 of the largest weight).
     pub fn to_bytes(&self) -> Vec<u8> {
         let max = self.weights.iter().fold(0f32, |m, w| m.max(w.abs()));
         let scale = if max > 0.0 { max / 32767.0 } else { 1.0 };
-        let mut out = Vec::with_capacity(32 + self.weights.len() * 2);
+        let mut out = Vec::with_capacity(HEADER + self.weights.len() * 2);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.config.bits.to_le_bytes());
         out.extend_from_slice(&(self.config.window as u32).to_le_bytes());
@@ -586,6 +653,7 @@ impl Model {
         out.extend_from_slice(&self.bias.to_le_bytes());
         out.extend_from_slice(&self.threshold.to_le_bytes());
         out.extend_from_slice(&scale.to_le_bytes());
+        out.extend_from_slice(&[self.config.min_gram as u8, self.config.max_gram as u8, 0, 0]);
         for w in &self.weights {
             let q = (w / scale).round().clamp(-32767.0, 32767.0) as i16;
             out.extend_from_slice(&q.to_le_bytes());
@@ -596,7 +664,7 @@ impl Model {
     /// Decodes a model written by [`Model::to_bytes`].
     pub fn from_bytes(b: &[u8]) -> Result<Model> {
         let bad = |m: &str| GuardError::Model(m.to_string());
-        if b.len() < 32 || &b[..8] != MAGIC {
+        if b.len() < HEADER || &b[..8] != MAGIC {
             return Err(bad(
                 "missing header (run guard-train to build model/injection.bin)",
             ));
@@ -611,12 +679,20 @@ impl Model {
             bits,
             window: u(12) as usize,
             stride: u(16) as usize,
+            min_gram: usize::from(b[32]),
+            max_gram: usize::from(b[33]),
         };
         if config.window == 0 || config.stride == 0 || config.stride > config.window {
             return Err(bad("bad window geometry"));
         }
+        if !(MIN_GRAM <= config.min_gram
+            && config.min_gram <= config.max_gram
+            && config.max_gram <= MAX_GRAM)
+        {
+            return Err(bad("gram orders out of range"));
+        }
         let n = 1usize << bits;
-        if b.len() != 32 + 2 * n {
+        if b.len() != HEADER + 2 * n {
             return Err(bad("weight count does not match header"));
         }
         let scale = f(28);
@@ -624,7 +700,10 @@ impl Model {
             return Err(bad("bad weight scale"));
         }
         let weights = (0..n)
-            .map(|i| f32::from(i16::from_le_bytes([b[32 + 2 * i], b[33 + 2 * i]])) * scale)
+            .map(|i| {
+                let at = HEADER + 2 * i;
+                f32::from(i16::from_le_bytes([b[at], b[at + 1]])) * scale
+            })
             .collect();
         Ok(Model {
             config,
@@ -672,7 +751,7 @@ pub fn train(rows: &[(String, bool)], cfg: &TrainConfig) -> Model {
             let ws = windows(t, &cfg.model)
                 .into_iter()
                 .map(|(s, e)| {
-                    features(&t[s..e], cfg.model.bits, &mut buf);
+                    features(&t[s..e], &cfg.model, &mut buf);
                     buf.clone()
                 })
                 .collect();
@@ -865,6 +944,7 @@ mod tests {
             bits: 10,
             window: 40,
             stride: 20,
+            ..ModelConfig::default()
         };
         let text = "héllo wörld ".repeat(30);
         let ws = windows(&text, &cfg);
@@ -881,7 +961,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn windows_are_valid_on_any_text(text in "\\PC{0,1500}", window in 32usize..300, frac in 1usize..4) {
-            let cfg = ModelConfig { bits: 10, window, stride: (window / frac).max(1) };
+            let cfg = ModelConfig { bits: 10, window, stride: (window / frac).max(1), ..ModelConfig::default() };
             let ws = windows(&text, &cfg);
             proptest::prop_assert!(!ws.is_empty());
             proptest::prop_assert_eq!(ws[0].0, 0);
@@ -900,24 +980,67 @@ mod tests {
         fn ascii_features_match_the_general_path(
             text in "[ -~\\t\\n\\r\\x0b\\x0c\\x1c-\\x1f]{0,400}",
             bits in 8u32..22,
+            (min_gram, max_gram) in grams(),
         ) {
+            let cfg = ModelConfig { bits, min_gram, max_gram, ..ModelConfig::default() };
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            features_ascii(text.as_bytes(), bits, &mut fast);
-            features_unicode(&text, bits, &mut slow);
+            features_ascii(text.as_bytes(), &cfg, &mut fast);
+            features_unicode(&text, &cfg, &mut slow);
             proptest::prop_assert_eq!(fast, slow);
         }
 
         #[test]
         fn features_take_the_general_path_off_ascii(text in "\\PC{0,300}") {
+            let cfg = ModelConfig { bits: 16, ..ModelConfig::default() };
             let (mut a, mut b) = (Vec::new(), Vec::new());
-            features(&text, 16, &mut a);
-            features_unicode(&text, 16, &mut b);
+            features(&text, &cfg, &mut a);
+            features_unicode(&text, &cfg, &mut b);
             proptest::prop_assert_eq!(a, b);
         }
     }
 
+    /// Gram orders `min..=max` with `MIN_GRAM <= min <= max <= MAX_GRAM`.
+    fn grams() -> impl proptest::strategy::Strategy<Value = (usize, usize)> {
+        use proptest::strategy::Strategy;
+        (MIN_GRAM..=MAX_GRAM, MIN_GRAM..=MAX_GRAM).prop_map(|(a, b)| (a.min(b), a.max(b)))
+    }
+
     fn classifier(window: usize, stride: usize, max_windows: usize) -> InjectionClassifier {
-        let model = builtin().expect("built-in model");
+        with_model(
+            builtin().expect("built-in model"),
+            window,
+            stride,
+            max_windows,
+        )
+    }
+
+    /// A small model with other gram orders and fixed pseudo-random weights: exactness of the
+    /// shared path does not depend on what the weights mean. Leaked (16 KiB) to get the
+    /// `'static` lifetime the detector holds.
+    fn model_with_grams(min_gram: usize, max_gram: usize) -> &'static Model {
+        let mut m = Model::zero(ModelConfig {
+            bits: 12,
+            min_gram,
+            max_gram,
+            ..ModelConfig::default()
+        });
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for w in &mut m.weights {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *w = (state % 2001) as f32 / 1000.0 - 1.0;
+        }
+        m.bias = -0.5;
+        Box::leak(Box::new(m))
+    }
+
+    fn with_model(
+        model: &'static Model,
+        window: usize,
+        stride: usize,
+        max_windows: usize,
+    ) -> InjectionClassifier {
         InjectionClassifier {
             model,
             config: ModelConfig {
@@ -954,7 +1077,7 @@ mod tests {
         shared.build(text, c.model);
         for (s, e) in windows(text, &c.config) {
             if let Some(z) = shared.margin(s, e, c.model) {
-                features(&text[s..e], c.model.config.bits, &mut buf);
+                features(&text[s..e], &c.model.config, &mut buf);
                 let want = c.model.margin(&buf);
                 proptest::prop_assert!(
                     (z - want).abs() <= 1e-5 * want.abs().max(1.0),
@@ -994,6 +1117,16 @@ mod tests {
         fn shared_scan_matches_with_the_default_geometry(text in any_text()) {
             check_shared_path(&text, &classifier(256, 128, 4096))?;
         }
+
+        #[test]
+        fn shared_scan_matches_with_any_gram_orders(
+            text in any_text(),
+            (min_gram, max_gram) in grams(),
+            window in 32usize..300,
+        ) {
+            let c = with_model(model_with_grams(min_gram, max_gram), window, (window / 2).max(1), 4096);
+            check_shared_path(&text, &c)?;
+        }
     }
 
     #[test]
@@ -1017,6 +1150,8 @@ mod tests {
             bits: 8,
             window: 64,
             stride: 32,
+            min_gram: 2,
+            max_gram: 7,
         });
         m.weights[3] = 1.5;
         m.bias = -0.25;
@@ -1028,6 +1163,17 @@ mod tests {
         assert_eq!(back.bias, m.bias);
         assert_eq!(back.config, m.config);
         assert!(Model::from_bytes(b"nonsense").is_err());
+        // Gram orders outside 1..=MAX_GRAM, or reversed, are refused.
+        for (lo, hi) in [(0u8, 3u8), (1, 3), (4, 3), (2, 9)] {
+            let mut bytes = m.to_bytes();
+            bytes[32] = lo;
+            bytes[33] = hi;
+            assert!(Model::from_bytes(&bytes).is_err(), "{lo}..{hi}");
+        }
+        // A version 2 file (other hash, no gram orders) is refused by its magic.
+        let mut old = m.to_bytes();
+        old[..8].copy_from_slice(b"AIRGCLS2");
+        assert!(Model::from_bytes(&old).is_err());
     }
 
     #[test]
@@ -1048,6 +1194,7 @@ mod tests {
                 bits: 12,
                 window: 128,
                 stride: 64,
+                ..ModelConfig::default()
             },
             epochs: 5,
             ..Default::default()
@@ -1075,6 +1222,7 @@ mod tests {
                 bits: 12,
                 window: 64,
                 stride: 32,
+                ..ModelConfig::default()
             },
             epochs: 10,
             l2: 1e-6,
