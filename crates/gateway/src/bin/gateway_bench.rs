@@ -475,10 +475,14 @@ fn bench(o: Opts) {
             Err(_) => String::new(),
         }
     });
+    // The gateway's own view of where a request's time goes (sums and counts over all runs).
     for line in metrics.lines() {
         if line.starts_with("airisk_gateway_ledger_records_total")
             || line.starts_with("airisk_gateway_guard_seconds_sum")
             || line.starts_with("airisk_gateway_guard_seconds_count")
+            || line.starts_with("airisk_gateway_upstream_seconds_sum")
+            || line.starts_with("airisk_gateway_request_seconds_sum")
+            || line.starts_with("airisk_gateway_request_seconds_count")
             || line.starts_with("airisk_gateway_errors_total")
         {
             println!("  {line}");
