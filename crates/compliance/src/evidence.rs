@@ -61,6 +61,7 @@ impl EvidenceRef {
     pub fn observation(&self) -> Option<Observation> {
         self.on.map(|on| Observation {
             on,
+            seq: self.ledger_index,
             outcome: self.outcome,
         })
     }

@@ -230,6 +230,10 @@ impl EvidenceOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Observation {
     pub on: NaiveDate,
+    /// Where the evidence sits in recording order (for stored evidence, its ledger index), so
+    /// that two tests on the same day are ordered as they happened; `None` for a reference that
+    /// carries a date only.
+    pub seq: Option<u64>,
     pub outcome: Option<EvidenceOutcome>,
 }
 
@@ -278,18 +282,36 @@ pub struct Effectiveness {
 /// Rates a control from its evidence: only tests (evidence with an outcome) count, only
 /// those no older than `valid_days` before `today`, and the latest test decides between
 /// effective and not. Observations dated after `today` are treated as dated today.
+///
+/// "Latest" is by date, then, on one day, by recording order where both tests have one (a
+/// re-test after a fix counts as later than the failure it fixes). A same-day test without a
+/// recording order is placed conservatively: a failure after, a pass before, every recorded
+/// test of that day, so an undated-in-order result never hides a failure.
 pub fn assess_effectiveness(
     observations: &[Observation],
     today: NaiveDate,
     valid_days: u32,
 ) -> Effectiveness {
     let window_start = today - chrono::Days::new(u64::from(valid_days));
-    let mut tests: Vec<(NaiveDate, EvidenceOutcome)> = observations
+    let mut tests: Vec<(NaiveDate, EvidenceOutcome, Option<u64>)> = observations
         .iter()
-        .filter_map(|o| o.outcome.map(|outcome| (o.on.min(today), outcome)))
+        .filter_map(|o| o.outcome.map(|outcome| (o.on.min(today), outcome, o.seq)))
         .collect();
-    // Same-day ties: a failure counts as later, so one bad result is never hidden by a good one.
-    tests.sort_by_key(|(on, outcome)| (*on, *outcome == EvidenceOutcome::Fail));
+    tests.sort_by_key(|&(on, outcome, seq)| {
+        let fail = outcome == EvidenceOutcome::Fail;
+        // Unordered passes first, then ordered tests by their order, then unordered failures;
+        // equal keys put a failure last, so one bad result is never hidden by a good one.
+        let rank = match (seq, fail) {
+            (None, false) => 0,
+            (Some(_), _) => 1,
+            (None, true) => 2,
+        };
+        (on, rank, seq, fail)
+    });
+    let tests: Vec<(NaiveDate, EvidenceOutcome)> = tests
+        .into_iter()
+        .map(|(on, outcome, _)| (on, outcome))
+        .collect();
     let latest_test = tests.last().map(|(on, _)| *on);
     let in_window: Vec<&(NaiveDate, EvidenceOutcome)> =
         tests.iter().filter(|(on, _)| *on >= window_start).collect();

@@ -144,7 +144,20 @@ fn an_exclusion_without_a_reason_is_flagged_by_the_decision() {
 }
 
 fn obs(on: NaiveDate, outcome: Option<EvidenceOutcome>) -> Observation {
-    Observation { on, outcome }
+    Observation {
+        on,
+        seq: None,
+        outcome,
+    }
+}
+
+/// Stored evidence: recorded as ledger entry `seq`.
+fn recorded(on: NaiveDate, seq: u64, outcome: Option<EvidenceOutcome>) -> Observation {
+    Observation {
+        on,
+        seq: Some(seq),
+        outcome,
+    }
 }
 
 const PASS: Option<EvidenceOutcome> = Some(EvidenceOutcome::Pass);
@@ -184,6 +197,31 @@ fn effectiveness_examples() {
         EffectivenessRating::Ineffective,
         "on the same day a failure is never hidden by a pass"
     );
+    assert_eq!(
+        rate(&[recorded(ago(3), 7, FAIL), recorded(ago(3), 9, PASS)]),
+        EffectivenessRating::PartiallyEffective,
+        "a re-test recorded after the failure on the same day counts as the latest"
+    );
+    assert_eq!(
+        rate(&[recorded(ago(3), 9, FAIL), recorded(ago(3), 7, PASS)]),
+        EffectivenessRating::Ineffective,
+        "a failure recorded after the pass is the latest"
+    );
+    assert_eq!(
+        rate(&[recorded(ago(3), 7, FAIL), obs(ago(3), PASS)]),
+        EffectivenessRating::Ineffective,
+        "a pass without a recording order never hides a recorded failure of its day"
+    );
+    assert_eq!(
+        rate(&[recorded(ago(3), 9, PASS), obs(ago(3), FAIL)]),
+        EffectivenessRating::Ineffective,
+        "a failure without a recording order counts as the last of its day"
+    );
+    assert_eq!(
+        rate(&[recorded(ago(4), 9, FAIL), recorded(ago(3), 2, PASS)]),
+        EffectivenessRating::PartiallyEffective,
+        "dates decide before recording order"
+    );
     let e = assess_effectiveness(
         &[obs(ago(10), FAIL), obs(ago(5), PASS), obs(ago(4), PASS)],
         t,
@@ -194,14 +232,24 @@ fn effectiveness_examples() {
     assert_eq!(e.latest_test, Some(ago(4)));
 }
 
+/// Dated observations, some with a recording order (distinct, as ledger indexes are).
 fn any_observations() -> impl Strategy<Value = Vec<Observation>> {
     prop::collection::vec(
-        (0u64..400, prop::sample::select(vec![None, PASS, FAIL])),
+        (
+            0u64..400,
+            prop::sample::select(vec![None, PASS, FAIL]),
+            prop::bool::ANY,
+        ),
         0..20,
     )
     .prop_map(|v| {
         v.into_iter()
-            .map(|(days, outcome)| obs(today() - Days::new(days), outcome))
+            .enumerate()
+            .map(|(i, (days, outcome, ordered))| Observation {
+                on: today() - Days::new(days),
+                seq: ordered.then_some(1000 - i as u64 * 7),
+                outcome,
+            })
             .collect()
     })
 }
@@ -245,5 +293,37 @@ proptest! {
             after,
             EffectivenessRating::Effective | EffectivenessRating::PartiallyEffective
         ));
+    }
+
+    #[test]
+    fn a_pass_recorded_after_everything_makes_a_control_effective_or_partially_so(
+        o in any_observations(),
+    ) {
+        // Everything recorded (orders below 1001), then a passing re-test today, recorded last.
+        let mut all: Vec<Observation> = o
+            .into_iter()
+            .map(|x| Observation { seq: Some(x.seq.unwrap_or(0)), ..x })
+            .collect();
+        all.push(recorded(today(), 5000, PASS));
+        let after = assess_effectiveness(&all, today(), 90).rating;
+        prop_assert!(matches!(
+            after,
+            EffectivenessRating::Effective | EffectivenessRating::PartiallyEffective
+        ));
+    }
+
+    #[test]
+    fn a_failure_recorded_after_everything_makes_a_control_ineffective(
+        o in any_observations(),
+    ) {
+        let mut all: Vec<Observation> = o
+            .into_iter()
+            .map(|x| Observation { seq: Some(x.seq.unwrap_or(0)), ..x })
+            .collect();
+        all.push(recorded(today(), 5000, FAIL));
+        prop_assert_eq!(
+            assess_effectiveness(&all, today(), 90).rating,
+            EffectivenessRating::Ineffective
+        );
     }
 }
