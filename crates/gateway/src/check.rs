@@ -1,6 +1,6 @@
 //! Running the guard on the pieces of an exchange and keeping what it decided. No IO.
 
-use airisk_guard::{Action, Decision, Guard, Input, Stage};
+use airisk_guard::{Action, Decision, Guard, Input, LeakReference, Stage};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// One decision and where it applied.
@@ -22,7 +22,17 @@ pub struct GuardFailure(pub String);
 /// `Guard::check`, with a panic turned into an error so one bad input cannot take a worker
 /// thread down; the route's `fail.guard` decides what happens next.
 pub fn run(guard: &Guard, input: Input<'_>) -> Result<Decision, GuardFailure> {
-    catch_unwind(AssertUnwindSafe(|| guard.check(input))).map_err(|p| {
+    run_with(guard, input, None)
+}
+
+/// [`run`] with the exchange's own system prompt as a leakage reference
+/// ([`Guard::check_with`]).
+pub fn run_with(
+    guard: &Guard,
+    input: Input<'_>,
+    reference: Option<&LeakReference>,
+) -> Result<Decision, GuardFailure> {
+    catch_unwind(AssertUnwindSafe(|| guard.check_with(input, reference))).map_err(|p| {
         let msg = p
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

@@ -78,6 +78,9 @@ fn default_context_roles() -> Vec<String> {
 fn closed() -> FailMode {
     FailMode::Closed
 }
+fn yes() -> bool {
+    true
+}
 
 /// The file format (YAML). Unknown fields are errors.
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +172,11 @@ pub struct RouteSpec {
     /// Bytes of streamed output held back so that a secret split across chunks is caught.
     #[serde(default = "default_holdback")]
     pub stream_holdback_bytes: usize,
+    /// The request's system and developer messages also count as the system prompt the answer
+    /// must not leak (for the policy's `leakage` detector at the output stage), so the policy
+    /// need not repeat each application's prompt.
+    #[serde(default = "yes")]
+    pub system_prompt_from_request: bool,
     #[serde(default)]
     pub fail: FailSpec,
 }
@@ -251,6 +259,7 @@ impl GatewayConfig {
                 upstream_timeout_ms: default_timeout_ms(),
                 max_tokens: None,
                 stream_holdback_bytes: default_holdback(),
+                system_prompt_from_request: true,
                 fail: FailSpec::default(),
             }],
         };

@@ -3,6 +3,8 @@
 //! the last user message:
 //!
 //! - `MOCK_SAY:<text>` — reply with `<text>` (to the end of the message);
+//! - `MOCK_RECITE_SYSTEM` — reply with the request's first system message, as a model that
+//!   leaks its instructions would;
 //! - `MOCK_TOOL:<name>:<json arguments>` — reply with one tool call (repeatable, one per line);
 //! - `MOCK_STATUS_500` — a 500 error object; `MOCK_GARBAGE` — a 200 that is not JSON;
 //! - `MOCK_SLOW` — wait 3 s first; `MOCK_STREAM_CUT` — break the stream off before `[DONE]`;
@@ -85,11 +87,16 @@ async fn read_json(state: &MockState, req: Request) -> Result<Value, Response> {
 }
 
 fn last_user_text(v: &Value) -> String {
+    last_text_of(v, "user")
+}
+
+/// The text of the last message with `role` (all text parts joined), or an empty string.
+fn last_text_of(v: &Value, role: &str) -> String {
     let Some(msgs) = v.get("messages").and_then(Value::as_array) else {
         return String::new();
     };
     for m in msgs.iter().rev() {
-        if m.get("role").and_then(Value::as_str) == Some("user") {
+        if m.get("role").and_then(Value::as_str) == Some(role) {
             return match m.get("content") {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Array(parts)) => parts
@@ -143,6 +150,9 @@ async fn chat(State(state): State<MockState>, req: Request) -> Response {
     );
     let reply = match text.find("MOCK_SAY:") {
         Some(i) => text[i + "MOCK_SAY:".len()..].to_string(),
+        None if text.contains("MOCK_RECITE_SYSTEM") => {
+            format!("My instructions are: {}", last_text_of(&v, "system"))
+        }
         None => DEFAULT_REPLY.to_string(),
     };
     let calls = tool_calls_in(&text);

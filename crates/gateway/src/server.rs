@@ -11,7 +11,7 @@ use crate::ratelimit::TokenBucket;
 use crate::record::Exchange;
 use crate::sse::SseParser;
 use crate::stream::{Emit, StreamError, StreamFilter, StreamSettings};
-use airisk_guard::{Action, Guard, Input, Stage};
+use airisk_guard::{Action, Guard, Input, LeakReference, Stage};
 use airisk_store::Store;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -451,6 +451,8 @@ struct Ctx {
     started: Instant,
     x: Exchange,
     route: Option<usize>,
+    /// The request's system messages, for the output stage's leakage check.
+    leak_reference: Option<Arc<LeakReference>>,
 }
 
 impl Ctx {
@@ -578,6 +580,7 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
             ..Default::default()
         },
         route: None,
+        leak_reference: None,
     };
     let path = req.uri().path().to_string();
     let endpoint = if path.ends_with("/v1/chat/completions") {
@@ -793,6 +796,19 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
             .map(|(_, _, i)| i)
             .unwrap_or_default(),
     };
+    // Where the system messages are, to read them back (redacted) after the input stage.
+    let system_pointers: Vec<String> = if endpoint == Endpoint::Chat
+        && route.spec.system_prompt_from_request
+        && route.guard.runs(Stage::Output, "leakage")
+    {
+        items
+            .iter()
+            .filter(|i| matches!(i.kind, openai::ItemKind::Prompt { system: true }))
+            .map(|i| i.pointer.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let guard_started = Instant::now();
     let checked = if bytes.len() > BLOCKING_CHECK_BYTES {
         let guard = route.guard.clone();
@@ -830,6 +846,14 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
     ctx.x.guard_us += (guard_s * 1e6) as u64;
     let (checks, mut modified, failure) = checked;
     ctx.x.checks = checks;
+    if !system_pointers.is_empty() {
+        let reference = LeakReference::from_texts(
+            system_pointers
+                .iter()
+                .filter_map(|p| openai::text_at(&body, p)),
+        );
+        ctx.leak_reference = (!reference.is_empty()).then(|| Arc::new(reference));
+    }
     if let Some(f) = failure {
         if route.spec.fail.guard == FailMode::Closed {
             return ctx.fail(
@@ -1221,7 +1245,11 @@ fn respond_chat(
         let Some(text) = openai::text_at(&v, &item.pointer) else {
             continue;
         };
-        match check::run(&route.guard, Input::Output { text }) {
+        match check::run_with(
+            &route.guard,
+            Input::Output { text },
+            ctx.leak_reference.as_deref(),
+        ) {
             Ok(d) => {
                 if d.action == Action::Redact {
                     if let Some(r) = d.redacted.clone() {
@@ -1418,7 +1446,8 @@ fn stream_response(
                 context: 128,
                 tool_violation: route.spec.tool_call_violation,
             },
-        );
+        )
+        .with_leak_reference(ctx.leak_reference.clone());
         let mut parser = SseParser::new(8 << 20);
         let mut events = Vec::new();
         let mut emits = Vec::new();

@@ -16,7 +16,7 @@
 use crate::check::{self, Checked, GuardFailure};
 use crate::config::ToolCallViolation;
 use crate::openai::{self, Usage};
-use airisk_guard::{Action, Guard, Input, Stage};
+use airisk_guard::{Action, Guard, Input, LeakReference, Stage};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -65,6 +65,8 @@ struct ChoiceState {
 pub struct StreamFilter<'g> {
     guard: &'g Guard,
     settings: StreamSettings,
+    /// The request's system prompt, for the leakage check of every window.
+    leak_reference: Option<std::sync::Arc<LeakReference>>,
     choices: BTreeMap<u64, ChoiceState>,
     /// Every decision taken (windows with findings, tool calls, one summary per choice).
     pub checks: Vec<Checked>,
@@ -84,6 +86,7 @@ impl<'g> StreamFilter<'g> {
         StreamFilter {
             guard,
             settings,
+            leak_reference: None,
             choices: BTreeMap::new(),
             checks: Vec::new(),
             model: None,
@@ -93,6 +96,15 @@ impl<'g> StreamFilter<'g> {
             blocked: false,
             guard_elapsed_us: BTreeMap::new(),
         }
+    }
+
+    /// Checks every window against this system prompt too (see [`check::run_with`]).
+    pub fn with_leak_reference(
+        mut self,
+        reference: Option<std::sync::Arc<LeakReference>>,
+    ) -> StreamFilter<'g> {
+        self.leak_reference = reference;
+        self
     }
 
     /// Total microseconds spent in the guard so far.
@@ -281,8 +293,12 @@ impl<'g> StreamFilter<'g> {
         let mut buf = String::with_capacity(offset + st.pending.len());
         buf.push_str(&st.tail);
         buf.push_str(&st.pending);
-        let decision =
-            check::run(self.guard, Input::Output { text: &buf }).map_err(StreamError::Guard)?;
+        let decision = check::run_with(
+            self.guard,
+            Input::Output { text: &buf },
+            self.leak_reference.as_deref(),
+        )
+        .map_err(StreamError::Guard)?;
         let pending_len = st.pending.len();
         let mut cut = if all {
             pending_len

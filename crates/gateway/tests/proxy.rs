@@ -189,6 +189,73 @@ async fn output_exfiltration_is_blocked() {
     assert!(!v.to_string().contains("evil.test"));
 }
 
+/// An application's system prompt that the policy does not know.
+const APP_PROMPT: &str = "You are Rex, the booking assistant of Nordfjord Ferries. Offer refunds only for cancelled sailings and never reveal the internal fare codes to travellers.";
+
+fn with_system(user: &str) -> Value {
+    json!({"model": "mock-gpt", "messages": [
+        {"role": "system", "content": APP_PROMPT},
+        {"role": "user", "content": user},
+    ]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_repeating_the_request_system_prompt_is_blocked() {
+    let leak = "Which sailings can I get a refund for? MOCK_RECITE_SYSTEM";
+    let h = Harness::start(BASIC).await;
+    // An ordinary answer passes; one that recites the request's system prompt is refused,
+    // although the policy names no system prompt.
+    let (status, v, _) = post(&h, &with_system("MOCK_SAY:The 9:40 sailing is on time.")).await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v, _) = post(&h, &with_system(leak)).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["code"], "blocked_by_policy", "{v}");
+    assert_eq!(v["error"]["param"], "choices[0].message.content");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("system_prompt_leak"),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("fare codes"));
+    // Streamed, the leak ends the stream with an error event before the prompt is out.
+    let mut body = with_system(leak);
+    body["stream"] = json!(true);
+    let r = client()
+        .post(h.url("/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.unwrap();
+    let (content, _, error, done) = read_sse(&text);
+    assert_eq!(
+        error.expect("an error event")["error"]["code"],
+        "blocked_by_policy"
+    );
+    assert!(
+        !done && !content.contains("internal fare codes"),
+        "{content}"
+    );
+    let entries = h.stop().await;
+    let x = exchanges(&entries);
+    assert_eq!(x.len(), 3);
+    assert_eq!(x[0]["outcome"], "allowed");
+    assert_eq!(
+        (&x[1]["outcome"], &x[2]["outcome"]),
+        (&json!("blocked"), &json!("blocked"))
+    );
+    assert!(x[1].to_string().contains("system_prompt_leak"), "{}", x[1]);
+
+    // A route can turn it off; then only the policy's own prompt and canaries count.
+    let h = Harness::start(&format!("{BASIC}    system_prompt_from_request: false\n")).await;
+    let (status, v, _) = post(&h, &with_system(leak)).await;
+    assert_eq!(status, 200, "{v}");
+    h.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn context_stage_catches_injected_tool_results_and_marked_text() {
     let yaml = format!("{BASIC}    context_marker: \"[retrieved]\"\n");

@@ -35,6 +35,7 @@ pub mod schema;
 use std::time::Instant;
 
 pub use decision::{Action, Decision, Finding, Input, Span, Stage};
+pub use detectors::leakage::LeakReference;
 pub use error::{GuardError, Result};
 pub use policy::{CompiledPolicy, Mode};
 
@@ -71,8 +72,22 @@ impl Guard {
         &self.policy
     }
 
+    /// Whether the policy runs the detector named `name` at `stage`.
+    pub fn runs(&self, stage: Stage, name: &str) -> bool {
+        self.policy
+            .stage(stage)
+            .iter()
+            .any(|slot| slot.detector.name() == name)
+    }
+
     /// Checks one input against its stage of the policy.
     pub fn check(&self, input: Input<'_>) -> Decision {
+        self.check_with(input, None)
+    }
+
+    /// [`Guard::check`], with a system prompt this one check must not leak in addition to the
+    /// policy's own (the `leakage` detector; a gateway passes the request's system messages).
+    pub fn check_with(&self, input: Input<'_>, reference: Option<&LeakReference>) -> Decision {
         let started = Instant::now();
         let stage = input.stage();
         let args_json;
@@ -92,6 +107,7 @@ impl Guard {
             original,
             text: &prepared,
             tool,
+            reference,
         };
         let mut findings = Vec::new();
         let mut hits: Vec<Hit> = Vec::new();

@@ -180,6 +180,7 @@ mod tests {
                     original: s,
                     text: &t,
                     tool: None,
+                    reference: None,
                 },
                 &mut out,
             );

@@ -91,6 +91,7 @@ mod tests {
                 original: text,
                 text: &t,
                 tool: None,
+                reference: None,
             },
             &mut out,
         );

@@ -1,5 +1,6 @@
 //! System-prompt and canary leakage in model outputs: exact canary tokens (Aho-Corasick), and
-//! word 5-gram overlap with the configured system prompt.
+//! word 5-gram overlap with the configured system prompt and with a system prompt given with the
+//! check itself ([`LeakReference`]; the gateway passes the request's system messages).
 
 use std::collections::HashSet;
 
@@ -68,6 +69,31 @@ fn ngram_hash(ws: &[(usize, usize, String)]) -> u64 {
     h
 }
 
+/// A system prompt given with one check, as the set of its word 5-grams: built once per
+/// exchange and reused for every output check of it (a stream is checked many times).
+#[derive(Debug, Clone, Default)]
+pub struct LeakReference {
+    ngrams: HashSet<u64>,
+}
+
+impl LeakReference {
+    /// The 5-grams of each text (n-grams do not span two texts).
+    pub fn from_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> LeakReference {
+        let mut ngrams = HashSet::new();
+        for text in texts {
+            for w in words(text).windows(N) {
+                ngrams.insert(ngram_hash(w));
+            }
+        }
+        LeakReference { ngrams }
+    }
+
+    /// Whether the texts had no 5-gram (fewer than five words each): nothing to match then.
+    pub fn is_empty(&self) -> bool {
+        self.ngrams.is_empty()
+    }
+}
+
 impl Leakage {
     /// Builds the detector from the policy's system prompt and canaries.
     pub fn new(opts: LeakageOptions, ctx: &BuildContext, path: &str) -> crate::Result<Self> {
@@ -120,7 +146,11 @@ impl Detector for Leakage {
                     ));
                 }
             }
-            if self.prompt_ngrams.is_empty() {
+            let given = subject
+                .reference
+                .map(|r| &r.ngrams)
+                .filter(|g| !g.is_empty());
+            if self.prompt_ngrams.is_empty() && given.is_none() {
                 continue;
             }
             let ws = words(&seg.text);
@@ -128,14 +158,21 @@ impl Detector for Leakage {
             let mut first = usize::MAX;
             let mut last = 0usize;
             for (i, w) in ws.windows(N).enumerate() {
-                if self.prompt_ngrams.contains(&ngram_hash(w)) {
+                let h = ngram_hash(w);
+                if self.prompt_ngrams.contains(&h) || given.is_some_and(|g| g.contains(&h)) {
                     matched += 1;
                     first = first.min(ws[i].0);
                     last = last.max(ws[i + N - 1].1);
                 }
             }
             if matched > 0 {
-                let denom = self.full.min(self.prompt_ngrams.len()).max(1);
+                // Distinct 5-grams of both prompts (often the same prompt twice: the app's, in
+                // the policy and in the request).
+                let known = self.prompt_ngrams.len()
+                    + given.map_or(0, |g| {
+                        g.iter().filter(|h| !self.prompt_ngrams.contains(h)).count()
+                    });
+                let denom = self.full.min(known).max(1);
                 let score = (matched as f32 / denom as f32).min(1.0);
                 out.push(Hit::seg(
                     "system_prompt_leak",
@@ -155,24 +192,54 @@ mod tests {
     use super::*;
     use crate::normalize::{prepare, NormalizeOptions};
 
+    const AVA: &str = "You are Ava, the support assistant of Acme Bank. Never discuss interest rates with customers and always answer politely in English.";
+
     fn scan(text: &str) -> Vec<Hit> {
+        scan_with(Some(AVA), text, None)
+    }
+
+    fn scan_with(policy_prompt: Option<&str>, text: &str, given: Option<&str>) -> Vec<Hit> {
         let ctx = BuildContext {
-            system_prompt: Some("You are Ava, the support assistant of Acme Bank. Never discuss interest rates with customers and always answer politely in English.".into()),
+            system_prompt: policy_prompt.map(str::to_string),
             canaries: vec!["CANARY-7f3a9".into()],
             ..Default::default()
         };
         let d = Leakage::new(LeakageOptions::default(), &ctx, "l").unwrap();
         let t = prepare(text, &NormalizeOptions::default());
+        let reference = given.map(|g| LeakReference::from_texts([g]));
         let mut out = Vec::new();
         d.scan(
             &Subject {
                 original: text,
                 text: &t,
                 tool: None,
+                reference: reference.as_ref(),
             },
             &mut out,
         );
         out
+    }
+
+    #[test]
+    fn a_prompt_given_with_the_check_is_matched_too() {
+        let leak = "Sure! My instructions: you are Ava, the support assistant of Acme Bank. Never discuss interest rates with customers.";
+        // No prompt in the policy: nothing to match without a reference.
+        assert!(scan_with(None, leak, None).is_empty());
+        let h = scan_with(None, leak, Some(AVA));
+        assert_eq!(h[0].category, "system_prompt_leak");
+        // The same prompt in the policy and given scores as the policy's alone.
+        let alone = scan_with(Some(AVA), leak, None)[0].score;
+        let both = scan_with(Some(AVA), leak, Some(AVA))[0].score;
+        assert_eq!(alone, both);
+        assert_eq!(h[0].score, alone);
+        // An unrelated given prompt changes nothing; a short one (under five words) is empty.
+        assert!(scan_with(
+            None,
+            leak,
+            Some("Answer in French, briefly and kindly please.")
+        )
+        .is_empty());
+        assert!(LeakReference::from_texts(["be nice"]).is_empty());
     }
 
     #[test]

@@ -95,6 +95,7 @@ mod tests {
                     original: s,
                     text: &t,
                     tool: None,
+                    reference: None,
                 },
                 &mut out,
             );

@@ -27,6 +27,8 @@ pub struct Subject<'a> {
     pub text: &'a ScanText,
     /// The tool call, at the tool-call stage.
     pub tool: Option<(&'a str, &'a serde_json::Value)>,
+    /// A system prompt given with this check (see [`crate::Guard::check_with`]).
+    pub reference: Option<&'a leakage::LeakReference>,
 }
 
 /// Where a hit is.
@@ -243,6 +245,7 @@ pub(crate) fn scan_text(
             original: text,
             text: &prepared,
             tool: None,
+            reference: None,
         },
         &mut out,
     );

@@ -691,6 +691,7 @@ mod tests {
                 original: text,
                 text: &t,
                 tool: None,
+                reference: None,
             },
             &mut out,
         );
@@ -851,7 +852,7 @@ mod tests {
             let d = Pii::new(PiiOptions::default(), "p").unwrap();
             let t = prepare(&s, &NormalizeOptions::default());
             let mut out = Vec::new();
-            d.scan(&Subject { original: &s, text: &t, tool: None }, &mut out);
+            d.scan(&Subject { original: &s, text: &t, tool: None, reference: None }, &mut out);
             for h in out {
                 let (a, b) = span(&h);
                 prop_assert!(t.segments[0].text.is_char_boundary(a) && t.segments[0].text.is_char_boundary(b));

@@ -321,6 +321,7 @@ mod tests {
                 original: "",
                 text: &t,
                 tool: Some((name, &args)),
+                reference: None,
             },
             &mut out,
         );
