@@ -158,6 +158,11 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // What a gateway pays per request to use the request's system prompt as the leakage
+    // reference (built once per exchange).
+    c.bench_function("leak_reference/system_prompt_1KB", |b| {
+        b.iter(|| airisk_guard::LeakReference::from_texts([black_box(t1.as_str())]))
+    });
     c.bench_function("check/tool_call", |b| {
         b.iter(|| {
             with.check(Input::ToolCall {

@@ -3,11 +3,13 @@
 //! check itself ([`LeakReference`]; the gateway passes the request's system messages).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 
 use super::{BuildContext, Detector, Hit, Subject};
+use crate::normalize::{prepare, NormalizeOptions};
 
 const N: usize = 5;
 
@@ -36,54 +38,107 @@ impl Default for LeakageOptions {
 #[derive(Debug)]
 pub struct Leakage {
     canaries: Option<AhoCorasick>,
-    prompt_ngrams: HashSet<u64>,
+    prompt_ngrams: NgramSet,
     full: usize,
 }
 
-fn words(s: &str) -> Vec<(usize, usize, String)> {
+/// The words of `s` (runs of alphanumerics): byte span and a hash of the lower-cased word.
+/// Hashing as it goes, without a `String` per word, keeps building a per-request reference
+/// from a long system prompt cheap.
+fn words(s: &str) -> Vec<(usize, usize, u64)> {
+    const SEED: u64 = 0xcbf2_9ce4_8422_2325;
     let mut out = Vec::new();
-    let mut start = None;
+    let mut open: Option<(usize, u64)> = None;
+    let mut utf8 = [0u8; 4];
     for (i, c) in s.char_indices() {
         if c.is_alphanumeric() {
-            if start.is_none() {
-                start = Some(i);
+            let (_, h) = open.get_or_insert((i, SEED));
+            if c.is_ascii() {
+                *h = fnv_byte(*h, c.to_ascii_lowercase() as u8);
+            } else {
+                for l in c.to_lowercase() {
+                    for &b in l.encode_utf8(&mut utf8).as_bytes() {
+                        *h = fnv_byte(*h, b);
+                    }
+                }
             }
-        } else if let Some(st) = start.take() {
-            out.push((st, i, s[st..i].to_lowercase()));
+        } else if let Some((st, h)) = open.take() {
+            out.push((st, i, h));
         }
     }
-    if let Some(st) = start {
-        out.push((st, s.len(), s[st..].to_lowercase()));
+    if let Some((st, h)) = open {
+        out.push((st, s.len(), h));
     }
     out
 }
 
-fn ngram_hash(ws: &[(usize, usize, String)]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (_, _, w) in ws {
-        for b in w.bytes().chain(std::iter::once(b' ')) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+fn fnv_byte(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+}
+
+/// 5-gram hashes. They are well mixed already, so the set uses them as they are instead of
+/// hashing them again with SipHash (a third of the cost of building a reference).
+type NgramSet = HashSet<u64, BuildHasherDefault<PassThrough>>;
+
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; fold anything else in case.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
-    h
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Adds the word 5-grams of `text`, normalised as a checked text's primary segment is.
+fn insert_ngrams(into: &mut NgramSet, text: &str) {
+    let mut add = |normalised: &str| {
+        for w in words(normalised).windows(N) {
+            into.insert(ngram_hash(w));
+        }
+    };
+    // Normalisation leaves ASCII text as it is (`prepare`'s own fast path).
+    if text.is_ascii() {
+        return add(text);
+    }
+    let opts = NormalizeOptions {
+        max_decode_depth: 0,
+        ..Default::default()
+    };
+    if let Some(primary) = prepare(text, &opts).segments.first() {
+        add(&primary.text);
+    }
+}
+
+/// Hash of consecutive words, in order.
+fn ngram_hash(ws: &[(usize, usize, u64)]) -> u64 {
+    ws.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, (_, _, w)| {
+        (h.rotate_left(23) ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd)
+    })
 }
 
 /// A system prompt given with one check, as the set of its word 5-grams: built once per
 /// exchange and reused for every output check of it (a stream is checked many times).
 #[derive(Debug, Clone, Default)]
 pub struct LeakReference {
-    ngrams: HashSet<u64>,
+    ngrams: NgramSet,
 }
 
 impl LeakReference {
-    /// The 5-grams of each text (n-grams do not span two texts).
+    /// The 5-grams of each text (n-grams do not span two texts), after the same normalisation
+    /// as the checked text (NFKC, homoglyphs, invisible characters), so that they compare.
     pub fn from_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> LeakReference {
-        let mut ngrams = HashSet::new();
+        let mut ngrams = NgramSet::default();
         for text in texts {
-            for w in words(text).windows(N) {
-                ngrams.insert(ngram_hash(w));
-            }
+            insert_ngrams(&mut ngrams, text);
         }
         LeakReference { ngrams }
     }
@@ -112,12 +167,9 @@ impl Leakage {
                     .map_err(|e| crate::GuardError::policy("canaries", e.to_string()))?,
             )
         };
-        let mut prompt_ngrams = HashSet::new();
+        let mut prompt_ngrams = NgramSet::default();
         if let Some(p) = &ctx.system_prompt {
-            let ws = words(p);
-            for w in ws.windows(N) {
-                prompt_ngrams.insert(ngram_hash(w));
-            }
+            insert_ngrams(&mut prompt_ngrams, p);
         }
         Ok(Leakage {
             canaries,
@@ -190,7 +242,6 @@ impl Detector for Leakage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::{prepare, NormalizeOptions};
 
     const AVA: &str = "You are Ava, the support assistant of Acme Bank. Never discuss interest rates with customers and always answer politely in English.";
 
@@ -248,6 +299,25 @@ mod tests {
         let h = scan("Sure! My instructions: you are Ava, the support assistant of Acme Bank. Never discuss interest rates with customers.");
         assert_eq!(h[0].category, "system_prompt_leak");
         assert!(h[0].score >= 0.5, "{}", h[0].score);
+    }
+
+    proptest::proptest! {
+        /// An answer that repeats the given prompt word for word is a full-score leak, in any
+        /// script, and in upper case for Latin letters. (Other scripts' case is not varied:
+        /// homoglyph folding maps some capitals, such as Greek Υ, to Latin letters and not
+        /// their small forms.)
+        #[test]
+        fn repeating_the_given_prompt_scores_one(
+            words in proptest::collection::vec("[a-zA-Zà-ÿΑ-ωА-я0-9]{1,9}", 5..60),
+            upper in proptest::bool::ANY,
+        ) {
+            let prompt = words.join(" ");
+            let answer = if upper { prompt.to_ascii_uppercase() } else { prompt.clone() };
+            let h = scan_with(None, &format!("Sure: {answer}."), Some(&prompt));
+            proptest::prop_assert_eq!(h.len(), 1);
+            proptest::prop_assert_eq!(&h[0].category, "system_prompt_leak");
+            proptest::prop_assert_eq!(h[0].score, 1.0);
+        }
     }
 
     #[test]
