@@ -258,24 +258,9 @@ fn controls_and_soa_decisions_round_trip_through_export() {
     });
 }
 
-/// The Python with compliance-trestle that scripts/test prepares; `None` (skip) when it is
-/// not configured, unless AIRISK_REQUIRE_PYTHON=1 makes that a failure (as in CI).
-fn test_python() -> Option<String> {
-    match std::env::var("AIRISK_TEST_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ if std::env::var("AIRISK_REQUIRE_PYTHON").as_deref() == Ok("1") => {
-            panic!("AIRISK_REQUIRE_PYTHON=1 but AIRISK_TEST_PYTHON is not set")
-        }
-        _ => {
-            eprintln!("skipped: set AIRISK_TEST_PYTHON to a Python with compliance-trestle");
-            None
-        }
-    }
-}
-
 #[test]
 fn oscal_exports_validate_with_compliance_trestle() {
-    let Some(python) = test_python() else {
+    let Some(python) = airisk_testkit::python("compliance-trestle") else {
         return;
     };
     let db = sqlite_db();

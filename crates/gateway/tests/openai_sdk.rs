@@ -8,16 +8,8 @@ use common::{Harness, BASIC};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_python_sdk_works_unchanged() {
-    let python = match std::env::var("AIRISK_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var("AIRISK_REQUIRE_PYTHON").as_deref() != Ok("1"),
-                "AIRISK_REQUIRE_PYTHON=1 but AIRISK_TEST_PYTHON is not set"
-            );
-            eprintln!("skipped: set AIRISK_TEST_PYTHON to a Python with `openai` installed");
-            return;
-        }
+    let Some(python) = airisk_testkit::python("`openai`") else {
+        return;
     };
     let h = Harness::start(BASIC).await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openai_sdk/test_sdk.py");

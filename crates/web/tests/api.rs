@@ -478,15 +478,8 @@ async fn the_openapi_document_lists_every_route() {
 /// the Python venv scripts/test prepares).
 #[tokio::test]
 async fn the_openapi_document_passes_openapi_spec_validator() {
-    let python = match std::env::var("AIRISK_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ if std::env::var("AIRISK_REQUIRE_PYTHON").as_deref() == Ok("1") => {
-            panic!("AIRISK_REQUIRE_PYTHON=1 but AIRISK_TEST_PYTHON is not set")
-        }
-        _ => {
-            eprintln!("skipped: set AIRISK_TEST_PYTHON to a Python with openapi-spec-validator");
-            return;
-        }
+    let Some(python) = airisk_testkit::python("openapi-spec-validator") else {
+        return;
     };
     let app = TestApp::new();
     let doc = app
