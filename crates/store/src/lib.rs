@@ -291,6 +291,25 @@ pub struct Store {
     policy: CheckpointPolicy,
 }
 
+/// What it takes to open another connection like a given store's: its location, checkpoint
+/// signer and checkpoint policy (a server keeps a pool of them).
+#[derive(Clone)]
+pub struct StoreOpener {
+    location: Location,
+    signer: Option<SignerKey>,
+    policy: CheckpointPolicy,
+}
+
+impl StoreOpener {
+    /// Opens a new connection (migrations are already applied, so this only checks them).
+    pub fn open(&self) -> Result<Store, StoreError> {
+        let mut store = Store::open(&self.location)?;
+        store.signer = self.signer.clone();
+        store.policy = self.policy;
+        Ok(store)
+    }
+}
+
 /// What a commit wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitSummary {
@@ -324,6 +343,15 @@ impl Store {
 
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// Opens further connections configured like this one.
+    pub fn opener(&self) -> StoreOpener {
+        StoreOpener {
+            location: self.location.clone(),
+            signer: self.signer.clone(),
+            policy: self.policy,
+        }
     }
 
     pub fn schema_version(&self) -> i64 {
