@@ -80,6 +80,23 @@ impl StorePool {
     }
 }
 
+impl Drop for StorePool {
+    /// The synchronous PostgreSQL client closes its connection by blocking on a runtime of its
+    /// own, which panics on a thread that drives async tasks, as the server's do when the state
+    /// is dropped at shutdown. So idle connections are closed on a plain thread.
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if idle.is_empty() {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        } else {
+            drop(idle);
+        }
+    }
+}
+
 pub struct AppState {
     pool: Arc<StorePool>,
     cache: RwLock<Option<Arc<Snapshot>>>,

@@ -199,7 +199,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let library = crate::commands::catalog::library(None)?;
-    crate::commands::serve::serve_store(store, library, &demo, args.listen, false, |url| {
+    let options = crate::commands::serve::ServeOptions {
+        listen: args.listen,
+        secure_cookies: false,
+        store_connections: airisk_web::Config::default().store_connections,
+    };
+    crate::commands::serve::serve_store(store, library, &demo, options, |url| {
         println!();
         println!("The web application is at {url}");
         println!("Sign in as any of (password = USERNAME-demo-pass):");

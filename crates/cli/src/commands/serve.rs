@@ -23,6 +23,11 @@ pub struct ServeArgs {
     /// Also load the catalog and crosswalk files in this folder.
     #[arg(long, value_name = "DIR")]
     pub with: Option<std::path::PathBuf>,
+    /// At most this many database connections at once (1 to 64; a request beyond waits).
+    // 4 is also `airisk_web::Config`'s default (the `demo` command uses that).
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub store_connections: u16,
 }
 
 pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
@@ -32,12 +37,22 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
         store,
         library,
         ctx,
-        args.listen,
-        args.secure_cookies,
+        ServeOptions {
+            listen: args.listen,
+            secure_cookies: args.secure_cookies,
+            store_connections: usize::from(args.store_connections),
+        },
         |url| {
             println!("airisk is serving {url} (Ctrl-C stops it; in-flight requests finish first)");
         },
     )
+}
+
+/// How `serve_store` serves.
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub secure_cookies: bool,
+    pub store_connections: usize,
 }
 
 /// Serves `store` until interrupted; `announce` runs once the port is bound.
@@ -45,14 +60,19 @@ pub fn serve_store(
     store: Store,
     library: airisk_catalog::Library,
     ctx: &Context,
-    listen: SocketAddr,
-    secure_cookies: bool,
+    options: ServeOptions,
     announce: impl FnOnce(&str),
 ) -> Result<ExitCode> {
+    let ServeOptions {
+        listen,
+        secure_cookies,
+        store_connections,
+    } = options;
     let today_fixed = std::env::var("AIRISK_TODAY").is_ok();
     let config = Config {
         today: today_fixed.then_some(ctx.today),
         secure_cookies,
+        store_connections,
         ..Config::default()
     };
     let state = Arc::new(AppState::new(store, library, config));
