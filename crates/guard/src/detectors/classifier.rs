@@ -145,12 +145,6 @@ pub fn features(text: &str, cfg: &ModelConfig, out: &mut Vec<u32>) {
 /// extraction is most of the classifier's cost). A property test checks they agree.
 fn features_ascii(text: &[u8], cfg: &ModelConfig, out: &mut Vec<u32>) {
     out.clear();
-    let mask = (1u64 << cfg.bits) - 1;
-    let mut push = |h: u64| {
-        let idx = (h & mask) as u32;
-        let sign = ((h >> 63) as u32) << 31;
-        out.push(idx | sign);
-    };
     let mut norm: Vec<u8> = Vec::with_capacity(text.len() + 2);
     norm.push(b' ');
     let mut last_space = true;
@@ -169,37 +163,20 @@ fn features_ascii(text: &[u8], cfg: &ModelConfig, out: &mut Vec<u32>) {
     if !last_space {
         norm.push(b' ');
     }
-    let mut prev: Option<u64> = None;
-    for w in norm
-        .split(|b| !b.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let h = word_hash(w);
-        push(h);
-        if let Some(p) = prev {
-            push(pair_hash(p, h));
-        }
-        prev = Some(h);
-    }
+    push_words(
+        norm.split(|b| !b.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty()),
+        cfg.bits,
+        out,
+    );
     // One byte is one char: the n-grams are the byte windows.
     for n in cfg.min_gram..=cfg.max_gram {
-        if norm.len() < n {
-            continue;
-        }
-        for gram in norm.windows(n) {
-            push(gram_hash(n, gram));
-        }
+        ascii_grams(&norm, n, cfg.bits, out);
     }
 }
 
 fn features_unicode(text: &str, cfg: &ModelConfig, out: &mut Vec<u32>) {
     out.clear();
-    let mask = (1u64 << cfg.bits) - 1;
-    let mut push = |h: u64| {
-        let idx = (h & mask) as u32;
-        let sign = ((h >> 63) as u32) << 31;
-        out.push(idx | sign);
-    };
     // Normalised lower-case text with runs of whitespace collapsed.
     let mut norm = String::with_capacity(text.len() + 2);
     norm.push(' ');
@@ -220,20 +197,15 @@ fn features_unicode(text: &str, cfg: &ModelConfig, out: &mut Vec<u32>) {
     if !last_space {
         norm.push(' ');
     }
-    // Words.
-    let mut prev: Option<u64> = None;
-    for w in norm
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let h = word_hash(w.as_bytes());
-        push(h);
-        if let Some(p) = prev {
-            push(pair_hash(p, h));
-        }
-        prev = Some(h);
-    }
+    push_words(
+        norm.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::as_bytes),
+        cfg.bits,
+        out,
+    );
     // Character n-grams.
+    let mut push = |h: u64| out.push(encode(h, cfg.bits));
     let starts: Vec<usize> = norm
         .char_indices()
         .map(|(i, _)| i)
@@ -246,6 +218,19 @@ fn features_unicode(text: &str, cfg: &ModelConfig, out: &mut Vec<u32>) {
         for i in 0..starts.len() - n {
             push(gram_hash(n, &norm.as_bytes()[starts[i]..starts[i + n]]));
         }
+    }
+}
+
+/// Appends each word's feature, then the feature of the pair it closes with the word before.
+fn push_words<'a>(words: impl Iterator<Item = &'a [u8]>, bits: u32, out: &mut Vec<u32>) {
+    let mut prev: Option<u64> = None;
+    for w in words {
+        let h = word_hash(w);
+        out.push(encode(h, bits));
+        if let Some(p) = prev {
+            out.push(encode(pair_hash(p, h), bits));
+        }
+        prev = Some(h);
     }
 }
 
