@@ -44,7 +44,7 @@ impl Default for ModelConfig {
             bits: 18,
             window: 256,
             stride: 128,
-            min_gram: 3,
+            min_gram: 5,
             max_gram: 5,
         }
     }
