@@ -44,6 +44,9 @@ struct Route {
     /// Parsed once: parsing a URL per request (IDNA and all) shows in profiles.
     chat_url: reqwest::Url,
     embeddings_url: reqwest::Url,
+    /// Whether the request's system messages become the output stage's leakage reference:
+    /// the route asks for it and its policy runs `leakage` on outputs (decided once).
+    leak_reference: bool,
 }
 
 struct KeyState {
@@ -104,12 +107,15 @@ impl Gateway {
             };
             let chat_url = parse("/v1/chat/completions")?;
             let embeddings_url = parse("/v1/embeddings")?;
+            let leak_reference =
+                spec.system_prompt_from_request && guard.runs(Stage::Output, "leakage");
             routes.push(Route {
                 spec: spec.clone(),
                 guard,
                 upstream,
                 chat_url,
                 embeddings_url,
+                leak_reference,
             });
         }
         let epoch = Instant::now();
@@ -797,10 +803,7 @@ async fn proxy(st: Arc<AppState>, req: Request) -> Response {
             .unwrap_or_default(),
     };
     // Where the system messages are, to read them back (redacted) after the input stage.
-    let system_pointers: Vec<String> = if endpoint == Endpoint::Chat
-        && route.spec.system_prompt_from_request
-        && route.guard.runs(Stage::Output, "leakage")
-    {
+    let system_pointers: Vec<String> = if endpoint == Endpoint::Chat && route.leak_reference {
         items
             .iter()
             .filter(|i| matches!(i.kind, openai::ItemKind::Prompt { system: true }))
