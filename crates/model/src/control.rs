@@ -308,22 +308,20 @@ pub fn assess_effectiveness(
         };
         (on, rank, seq, fail)
     });
-    let tests: Vec<(NaiveDate, EvidenceOutcome)> = tests
-        .into_iter()
-        .map(|(on, outcome, _)| (on, outcome))
+    let latest_test = tests.last().map(|(on, _, _)| *on);
+    let in_window: Vec<&(NaiveDate, EvidenceOutcome, Option<u64>)> = tests
+        .iter()
+        .filter(|(on, _, _)| *on >= window_start)
         .collect();
-    let latest_test = tests.last().map(|(on, _)| *on);
-    let in_window: Vec<&(NaiveDate, EvidenceOutcome)> =
-        tests.iter().filter(|(on, _)| *on >= window_start).collect();
     let passed = in_window
         .iter()
-        .filter(|(_, o)| *o == EvidenceOutcome::Pass)
+        .filter(|(_, o, _)| *o == EvidenceOutcome::Pass)
         .count() as u32;
     let failed = in_window.len() as u32 - passed;
     let rating = match (tests.is_empty(), in_window.last()) {
         (true, _) => EffectivenessRating::NotAssessed,
         (false, None) => EffectivenessRating::Stale,
-        (false, Some((_, EvidenceOutcome::Fail))) => EffectivenessRating::Ineffective,
+        (false, Some((_, EvidenceOutcome::Fail, _))) => EffectivenessRating::Ineffective,
         (false, Some(_)) if failed == 0 => EffectivenessRating::Effective,
         (false, Some(_)) => EffectivenessRating::PartiallyEffective,
     };
