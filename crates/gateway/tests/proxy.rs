@@ -56,7 +56,11 @@ fn read_sse(text: &str) -> (String, Vec<Value>, Option<Value>, bool) {
 }
 
 async fn post_stream(h: &Harness, content: &str) -> (u16, String) {
-    let mut body = chat(content);
+    post_stream_body(h, chat(content)).await
+}
+
+/// Posts `body` with `stream: true`.
+async fn post_stream_body(h: &Harness, mut body: Value) -> (u16, String) {
     body["stream"] = json!(true);
     let r = client()
         .post(h.url("/v1/chat/completions"))
@@ -220,16 +224,8 @@ async fn an_answer_repeating_the_request_system_prompt_is_blocked() {
     );
     assert!(!v.to_string().contains("fare codes"));
     // Streamed, the leak ends the stream with an error event before the prompt is out.
-    let mut body = with_system(leak);
-    body["stream"] = json!(true);
-    let r = client()
-        .post(h.url("/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let text = r.text().await.unwrap();
+    let (status, text) = post_stream_body(&h, with_system(leak)).await;
+    assert_eq!(status, 200);
     let (content, _, error, done) = read_sse(&text);
     assert_eq!(
         error.expect("an error event")["error"]["code"],

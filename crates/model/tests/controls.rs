@@ -254,6 +254,20 @@ fn any_observations() -> impl Strategy<Value = Vec<Observation>> {
     })
 }
 
+/// `o` with every observation recorded (orders below 1001), then a test today with `outcome`,
+/// recorded last.
+fn then_recorded(o: Vec<Observation>, outcome: Option<EvidenceOutcome>) -> Vec<Observation> {
+    let mut all: Vec<Observation> = o
+        .into_iter()
+        .map(|x| Observation {
+            seq: Some(x.seq.unwrap_or(0)),
+            ..x
+        })
+        .collect();
+    all.push(recorded(today(), 5000, outcome));
+    all
+}
+
 proptest! {
     #[test]
     fn effectiveness_does_not_depend_on_order(mut o in any_observations(), valid in 1u32..400) {
@@ -299,13 +313,7 @@ proptest! {
     fn a_pass_recorded_after_everything_makes_a_control_effective_or_partially_so(
         o in any_observations(),
     ) {
-        // Everything recorded (orders below 1001), then a passing re-test today, recorded last.
-        let mut all: Vec<Observation> = o
-            .into_iter()
-            .map(|x| Observation { seq: Some(x.seq.unwrap_or(0)), ..x })
-            .collect();
-        all.push(recorded(today(), 5000, PASS));
-        let after = assess_effectiveness(&all, today(), 90).rating;
+        let after = assess_effectiveness(&then_recorded(o, PASS), today(), 90).rating;
         prop_assert!(matches!(
             after,
             EffectivenessRating::Effective | EffectivenessRating::PartiallyEffective
@@ -316,13 +324,8 @@ proptest! {
     fn a_failure_recorded_after_everything_makes_a_control_ineffective(
         o in any_observations(),
     ) {
-        let mut all: Vec<Observation> = o
-            .into_iter()
-            .map(|x| Observation { seq: Some(x.seq.unwrap_or(0)), ..x })
-            .collect();
-        all.push(recorded(today(), 5000, FAIL));
         prop_assert_eq!(
-            assess_effectiveness(&all, today(), 90).rating,
+            assess_effectiveness(&then_recorded(o, FAIL), today(), 90).rating,
             EffectivenessRating::Ineffective
         );
     }
