@@ -24,13 +24,16 @@ pub struct Config {
     pub store_connections: usize,
 }
 
+/// Store connections the server opens at most, unless configured otherwise.
+pub const DEFAULT_STORE_CONNECTIONS: u16 = 4;
+
 impl Default for Config {
     fn default() -> Config {
         Config {
             today: None,
             secure_cookies: false,
             session_hours: 12,
-            store_connections: 4,
+            store_connections: usize::from(DEFAULT_STORE_CONNECTIONS),
         }
     }
 }

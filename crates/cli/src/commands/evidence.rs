@@ -266,3 +266,12 @@ pub fn record_test_report(
     }
     Ok(records)
 }
+
+/// The ids of `records`, comma-separated, for the "recorded as evidence …" line.
+pub fn record_ids(records: &[EvidenceRecord]) -> String {
+    records
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

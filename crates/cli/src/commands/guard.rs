@@ -9,7 +9,7 @@ use airisk_guard::gate::EvalGate;
 use airisk_store::evidence::EvidenceOutcome;
 use sha2::{Digest, Sha256};
 
-use crate::commands::evidence::{record_test_report, TestLinks};
+use crate::commands::evidence::{record_ids, record_test_report, TestLinks};
 use crate::context::Context;
 use airisk_guard::{Action, Guard, Input, Stage};
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -307,11 +307,7 @@ fn eval(ctx: &Context, a: EvalArgs) -> Result<ExitCode> {
         )?;
         eprintln!(
             "recorded as evidence {} for {}",
-            records
-                .iter()
-                .map(|r| r.id.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            record_ids(&records),
             links.targets().join(", ")
         );
     }

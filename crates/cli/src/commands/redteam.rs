@@ -13,7 +13,7 @@ use airisk_redteam::target::{RunOptions, Target};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, Subcommand};
 
-use crate::commands::evidence::{record_test_report, TestLinks};
+use crate::commands::evidence::{record_ids, record_test_report, TestLinks};
 use crate::context::{Context, EXIT_ATTENTION};
 
 /// Red-team an LLM application before launch: attack suites, judges, gates.
@@ -606,11 +606,7 @@ fn record_evidence(ctx: &Context, report: &Report, system: &str, links: &TestLin
     )?;
     eprintln!(
         "recorded as evidence {} for {} and ledger entry {} (redteam_result)",
-        records
-            .iter()
-            .map(|r| r.id.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        record_ids(&records),
         targets.join(", "),
         outcome.first_index
     );

@@ -24,8 +24,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub with: Option<std::path::PathBuf>,
     /// At most this many database connections at once (1 to 64; a request beyond waits).
-    // 4 is also `airisk_web::Config`'s default (the `demo` command uses that).
-    #[arg(long, value_name = "N", default_value_t = 4,
+    #[arg(long, value_name = "N", default_value_t = airisk_web::state::DEFAULT_STORE_CONNECTIONS,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub store_connections: u16,
 }
